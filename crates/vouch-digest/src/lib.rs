@@ -1,0 +1,334 @@
+//! Digest algorithms and their textual forms.
+//!
+//! Lockfiles record integrity in several spellings: Subresource Integrity
+//! (<https://www.w3.org/TR/SRI/>, `sha512-<base64>`), `sha256:<hex>`, `sha256=<hex>`, or a bare
+//! hex string whose algorithm the format implies. [`Digest`] is the one normalised form: an
+//! algorithm and the lowercase hex of the raw digest bytes.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::io::Read;
+use std::str::FromStr;
+
+use base64::Engine as _;
+
+/// A digest algorithm that lockfiles and SBOMs name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// MD5: broken, recorded only so that checks can flag it.
+    Md5,
+    /// SHA-1: broken for collision resistance, recorded so that checks can flag it.
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl Algorithm {
+    /// The lowercase name used in `alg:hex` and SRI forms.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Md5 => "md5",
+            Algorithm::Sha1 => "sha1",
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Sha384 => "sha384",
+            Algorithm::Sha512 => "sha512",
+        }
+    }
+
+    /// Length of the raw digest in bytes.
+    pub fn len(self) -> usize {
+        match self {
+            Algorithm::Md5 => 16,
+            Algorithm::Sha1 => 20,
+            Algorithm::Sha256 => 32,
+            Algorithm::Sha384 => 48,
+            Algorithm::Sha512 => 64,
+        }
+    }
+
+    /// Whether the algorithm is still considered collision resistant.
+    pub fn is_strong(self) -> bool {
+        matches!(
+            self,
+            Algorithm::Sha256 | Algorithm::Sha384 | Algorithm::Sha512
+        )
+    }
+
+    fn aws(self) -> Option<&'static aws_lc_rs::digest::Algorithm> {
+        use aws_lc_rs::digest;
+        match self {
+            Algorithm::Md5 => None,
+            Algorithm::Sha1 => Some(&digest::SHA1_FOR_LEGACY_USE_ONLY),
+            Algorithm::Sha256 => Some(&digest::SHA256),
+            Algorithm::Sha384 => Some(&digest::SHA384),
+            Algorithm::Sha512 => Some(&digest::SHA512),
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Algorithm {
+    type Err = DigestError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().replace('-', "").as_str() {
+            "md5" => Ok(Algorithm::Md5),
+            "sha1" => Ok(Algorithm::Sha1),
+            "sha256" => Ok(Algorithm::Sha256),
+            "sha384" => Ok(Algorithm::Sha384),
+            "sha512" => Ok(Algorithm::Sha512),
+            _ => Err(DigestError::UnknownAlgorithm(s.to_owned())),
+        }
+    }
+}
+
+/// Why a digest string could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DigestError {
+    /// The algorithm name is not one vouch knows.
+    #[error("unknown digest algorithm `{0}`")]
+    UnknownAlgorithm(String),
+    /// The value is not valid hex or base64.
+    #[error("digest value is not valid {encoding}: `{value}`")]
+    BadEncoding {
+        /// `hex` or `base64`.
+        encoding: &'static str,
+        /// The offending value (a digest, never a secret).
+        value: String,
+    },
+    /// The value decodes to the wrong number of bytes for its algorithm.
+    #[error("{algorithm} digest must be {expected} bytes, found {found}")]
+    BadLength {
+        /// The algorithm named.
+        algorithm: Algorithm,
+        /// Bytes the algorithm produces.
+        expected: usize,
+        /// Bytes found.
+        found: usize,
+    },
+    /// The string has no recognisable `alg:hex`, `alg=hex` or SRI shape.
+    #[error("not a digest: `{0}`")]
+    Malformed(String),
+}
+
+/// A digest: algorithm and raw bytes, shown as lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Digest {
+    algorithm: Algorithm,
+    hex: String,
+}
+
+impl Digest {
+    /// Builds a digest from raw bytes, checking their length.
+    pub fn from_bytes(algorithm: Algorithm, bytes: &[u8]) -> Result<Self, DigestError> {
+        if bytes.len() != algorithm.len() {
+            return Err(DigestError::BadLength {
+                algorithm,
+                expected: algorithm.len(),
+                found: bytes.len(),
+            });
+        }
+        Ok(Digest {
+            algorithm,
+            hex: to_hex(bytes),
+        })
+    }
+
+    /// Builds a digest from hex (either case), checking encoding and length.
+    pub fn from_hex(algorithm: Algorithm, hex: &str) -> Result<Self, DigestError> {
+        let bytes = from_hex(hex).ok_or_else(|| DigestError::BadEncoding {
+            encoding: "hex",
+            value: hex.to_owned(),
+        })?;
+        Self::from_bytes(algorithm, &bytes)
+    }
+
+    /// Builds a digest from standard base64, as SRI and NuGet write it.
+    pub fn from_base64(algorithm: Algorithm, b64: &str) -> Result<Self, DigestError> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map_err(|_| DigestError::BadEncoding {
+                encoding: "base64",
+                value: b64.to_owned(),
+            })?;
+        Self::from_bytes(algorithm, &bytes)
+    }
+
+    /// Parses one Subresource Integrity token, `sha512-<base64>`.
+    ///
+    /// Options after `?` (allowed by the SRI grammar) are ignored.
+    pub fn from_sri(token: &str) -> Result<Self, DigestError> {
+        let token = token.trim();
+        let (alg, rest) = token
+            .split_once('-')
+            .ok_or_else(|| DigestError::Malformed(token.to_owned()))?;
+        let value = rest.split('?').next().unwrap_or(rest);
+        Self::from_base64(alg.parse()?, value)
+    }
+
+    /// Parses every whitespace-separated token of an SRI string.
+    pub fn from_sri_list(sri: &str) -> Result<Vec<Self>, DigestError> {
+        sri.split_whitespace().map(Self::from_sri).collect()
+    }
+
+    /// Parses `alg:hex` or `alg=hex` (the forms of OCI, pip `--hash`, Pipfile.lock and poetry).
+    pub fn from_prefixed(s: &str) -> Result<Self, DigestError> {
+        let s = s.trim();
+        let (alg, hex) = s
+            .split_once(':')
+            .or_else(|| s.split_once('='))
+            .ok_or_else(|| DigestError::Malformed(s.to_owned()))?;
+        Self::from_hex(alg.parse()?, hex)
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// Lowercase hex of the digest bytes.
+    pub fn hex(&self) -> &str {
+        &self.hex
+    }
+
+    /// The digest as standard base64 (the SRI value without its algorithm prefix).
+    pub fn to_base64(&self) -> String {
+        let bytes = from_hex(&self.hex).unwrap_or_default();
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// The SRI form, `sha512-<base64>`.
+    pub fn to_sri(&self) -> String {
+        format!("{}-{}", self.algorithm, self.to_base64())
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.algorithm, self.hex)
+    }
+}
+
+/// Hashes a byte slice. MD5 is not computed: vouch only ever reads it from lockfiles.
+pub fn hash_bytes(algorithm: Algorithm, bytes: &[u8]) -> Option<Digest> {
+    let alg = algorithm.aws()?;
+    let d = aws_lc_rs::digest::digest(alg, bytes);
+    Some(Digest {
+        algorithm,
+        hex: to_hex(d.as_ref()),
+    })
+}
+
+/// Hashes a stream in 256 KiB chunks, so memory stays constant whatever its length.
+pub fn hash_reader<R: Read>(algorithm: Algorithm, mut reader: R) -> std::io::Result<Digest> {
+    let alg = algorithm.aws().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            format!("vouch does not compute {algorithm} digests"),
+        )
+    })?;
+    let mut ctx = aws_lc_rs::digest::Context::new(alg);
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        ctx.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(Digest {
+        algorithm,
+        hex: to_hex(ctx.finish().as_ref()),
+    })
+}
+
+/// Lowercase hex of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    s
+}
+
+/// Decodes hex of either case; `None` when the length is odd or a character is not hex.
+pub fn from_hex(s: &str) -> Option<Vec<u8>> {
+    let s = s.as_bytes();
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    s.chunks_exact(2)
+        .map(|pair| match pair {
+            [hi, lo] => Some((nibble(*hi)? << 4) | nibble(*lo)?),
+            _ => None,
+        })
+        .collect()
+}
+
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sri_round_trips_through_hex() {
+        // SHA-512 of the empty string, a published test vector.
+        let d = hash_bytes(Algorithm::Sha512, b"").unwrap();
+        assert!(d.hex().starts_with("cf83e1357eefb8bd"));
+        let again = Digest::from_sri(&d.to_sri()).unwrap();
+        assert_eq!(again, d);
+    }
+
+    #[test]
+    fn prefixed_forms() {
+        let hex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let a = Digest::from_prefixed(&format!("sha256:{hex}")).unwrap();
+        let b = Digest::from_prefixed(&format!("sha256={}", hex.to_uppercase())).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, hash_bytes(Algorithm::Sha256, b"").unwrap());
+    }
+
+    #[test]
+    fn wrong_length_is_rejected() {
+        let err = Digest::from_hex(Algorithm::Sha256, "abcd").unwrap_err();
+        assert_eq!(
+            err,
+            DigestError::BadLength {
+                algorithm: Algorithm::Sha256,
+                expected: 32,
+                found: 2
+            }
+        );
+        assert!(Digest::from_sri("sha512-!!!").is_err());
+        assert!(Digest::from_sri("whirlpool-AAAA").is_err());
+    }
+
+    #[test]
+    fn streaming_matches_one_shot() {
+        let data = vec![7u8; 600 * 1024];
+        let a = hash_reader(Algorithm::Sha256, &data[..]).unwrap();
+        assert_eq!(Some(a), hash_bytes(Algorithm::Sha256, &data));
+    }
+}

@@ -1,0 +1,202 @@
+//! Helpers every parser shares: syntax errors with positions, line lookup for evidence, purl
+//! building and bounded reads.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use vouch_inventory::{Ecosystem, Package, PackageUrl};
+
+use crate::{MAX_LOCKFILE_BYTES, ParseError, ParseErrorKind};
+
+/// Most entries vouch accepts from one lockfile (a limit hit is an error).
+pub(crate) const MAX_ENTRIES: usize = 1_000_000;
+
+/// 1-based line and column of byte `offset` in `bytes`.
+pub(crate) fn line_col_of_bytes(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = bytes.get(..offset.min(bytes.len())).unwrap_or_default();
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+    (line, col)
+}
+
+/// Maps byte offsets to 1-based lines, built once per file.
+pub(crate) struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    pub(crate) fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines { starts }
+    }
+
+    /// The 1-based line of byte `offset`.
+    pub(crate) fn line_of(&self, offset: usize) -> u32 {
+        let idx = self.starts.partition_point(|s| *s <= offset);
+        u32::try_from(idx).unwrap_or(u32::MAX)
+    }
+}
+
+/// Finds `needle` in `text` at or after `from`, returning its byte offset; used to give
+/// evidence lines for formats whose syntax parser does not report positions.
+pub(crate) fn find_from(text: &str, needle: &str, from: usize) -> Option<usize> {
+    text.get(from..)?.find(needle).map(|i| i + from)
+}
+
+/// Parses JSON, mapping errors to the file with line and column.
+pub(crate) fn json<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, ParseError> {
+    serde_json::from_str(text).map_err(|e| {
+        let msg = strip_position(&e.to_string());
+        ParseError::syntax(file, "JSON", msg, Some((e.line(), e.column())))
+    })
+}
+
+/// Parses TOML, mapping errors to the file with line and column.
+pub(crate) fn toml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, ParseError> {
+    toml::from_str(text).map_err(|e| {
+        let pos = e
+            .span()
+            .map(|s| line_col_of_bytes(text.as_bytes(), s.start));
+        ParseError::syntax(file, "TOML", e.message().to_owned(), pos)
+    })
+}
+
+/// Parses YAML (one document), mapping errors to the file with line and column.
+pub(crate) fn yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, ParseError> {
+    serde_norway::from_str(text).map_err(|e| {
+        let pos = e.location().map(|l| (l.line(), l.column()));
+        ParseError::syntax(file, "YAML", strip_position(&e.to_string()), pos)
+    })
+}
+
+/// serde messages end with " at line L column C"; the position is reported separately.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg).to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// Builds a purl, or `None` when the parts break the type's rules (the package is still
+/// reported, identified by ecosystem, name and version).
+pub(crate) fn purl(
+    ecosystem: Ecosystem,
+    namespace: Option<&str>,
+    name: &str,
+    version: Option<&str>,
+) -> Option<PackageUrl> {
+    let mut p = PackageUrl::new(ecosystem.purl_type(), name).ok()?;
+    if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
+        p = p.with_namespace(ns).ok()?;
+    }
+    if let Some(v) = version.filter(|v| !v.is_empty()) {
+        p = p.with_version(v).ok()?;
+    }
+    Some(p)
+}
+
+/// A library package with name, version, purl and evidence set.
+pub(crate) fn package(
+    ecosystem: Ecosystem,
+    namespace: Option<&str>,
+    name: &str,
+    version: Option<&str>,
+    file: &str,
+    line: Option<u32>,
+) -> Package {
+    let full_name = match namespace {
+        Some(ns) if !ns.is_empty() => match ecosystem {
+            Ecosystem::Maven => format!("{ns}:{name}"),
+            _ => format!("{ns}/{name}"),
+        },
+        _ => name.to_owned(),
+    };
+    let mut p = Package::new(ecosystem, full_name).found_in(file, line);
+    p.version = version.filter(|v| !v.is_empty()).map(str::to_owned);
+    p.purl = purl(ecosystem, namespace, name, version);
+    p
+}
+
+/// Splits an npm name into scope and bare name: `@babel/core` → (`@babel`, `core`).
+pub(crate) fn npm_name(name: &str) -> (Option<&str>, &str) {
+    match name.strip_prefix('@').and_then(|_| name.split_once('/')) {
+        Some((scope, bare)) => (Some(scope), bare),
+        None => (None, name),
+    }
+}
+
+/// Reads a file, refusing more than [`MAX_LOCKFILE_BYTES`].
+pub(crate) fn read_limited(path: &Path, display: &str) -> Result<Vec<u8>, ParseError> {
+    use std::io::Read;
+    let file = fs_err::File::open(path)
+        .map_err(|e| ParseError::new(display, ParseErrorKind::Io(io_reason(&e))))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_LOCKFILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ParseError::new(display, ParseErrorKind::Io(io_reason(&e))))?;
+    if bytes.len() as u64 > MAX_LOCKFILE_BYTES {
+        return Err(ParseError::new(
+            display,
+            ParseErrorKind::TooLarge {
+                limit: MAX_LOCKFILE_BYTES,
+                found: bytes.len() as u64,
+            },
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Reads `rel` relative to `dir`; `None` when it does not exist.
+pub(crate) fn read_sibling(
+    dir: &Path,
+    rel: &str,
+    display: &str,
+) -> Option<Result<Vec<u8>, ParseError>> {
+    let path = dir.join(rel);
+    if !path.is_file() {
+        return None;
+    }
+    let shown = match Path::new(display).parent() {
+        Some(p) if !p.as_os_str().is_empty() => format!("{}/{rel}", p.display()),
+        _ => rel.to_owned(),
+    };
+    Some(read_limited(&path, &shown))
+}
+
+/// The OS error without the path (fs-err adds the path; the caller's display name is shown).
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns() {
+        let text = "a\nbc\n\nd";
+        let lines = Lines::new(text);
+        assert_eq!(lines.line_of(0), 1);
+        assert_eq!(lines.line_of(2), 2);
+        assert_eq!(lines.line_of(5), 3);
+        assert_eq!(lines.line_of(6), 4);
+        assert_eq!(line_col_of_bytes(text.as_bytes(), 3), (2, 2));
+    }
+
+    #[test]
+    fn npm_scopes() {
+        assert_eq!(npm_name("@babel/core"), (Some("@babel"), "core"));
+        assert_eq!(npm_name("lodash"), (None, "lodash"));
+        assert_eq!(npm_name("@broken"), (None, "@broken"));
+    }
+}
