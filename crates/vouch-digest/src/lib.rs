@@ -254,6 +254,37 @@ pub fn hash_reader<R: Read>(algorithm: Algorithm, mut reader: R) -> std::io::Res
     })
 }
 
+/// A random (version 4) UUID from the system's secure random source, for callers that ask
+/// for a random identifier instead of one derived from content.
+pub fn random_uuid_v4() -> String {
+    let mut b = [0u8; 16];
+    // The system RNG failing is not recoverable in any useful way; fall back to zeros would
+    // silently produce a non-random id, so the time is mixed in instead.
+    if aws_lc_rs::rand::fill(&mut b).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        b = nanos.to_le_bytes();
+    }
+    uuid_from_bytes(b, 4)
+}
+
+/// Formats 16 bytes as a UUID string, setting the given version and the RFC 9562 variant.
+pub fn uuid_from_bytes(mut b: [u8; 16], version: u8) -> String {
+    b[6] = (b[6] & 0x0f) | (version << 4);
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = to_hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        h.get(0..8).unwrap_or_default(),
+        h.get(8..12).unwrap_or_default(),
+        h.get(12..16).unwrap_or_default(),
+        h.get(16..20).unwrap_or_default(),
+        h.get(20..32).unwrap_or_default()
+    )
+}
+
 /// Lowercase hex of `bytes`.
 pub fn to_hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -323,6 +354,16 @@ mod tests {
         );
         assert!(Digest::from_sri("sha512-!!!").is_err());
         assert!(Digest::from_sri("whirlpool-AAAA").is_err());
+    }
+
+    #[test]
+    fn uuids_have_version_and_variant() {
+        let u = uuid_from_bytes([0xff; 16], 5);
+        assert_eq!(u, "ffffffff-ffff-5fff-bfff-ffffffffffff");
+        let r = random_uuid_v4();
+        assert_eq!(r.len(), 36);
+        assert_eq!(r.as_bytes()[14], b'4');
+        assert_ne!(r, random_uuid_v4());
     }
 
     #[test]

@@ -1,1 +1,177 @@
-//! SBOM encoders (placeholder).
+//! SBOM encoders, decoders and the `sbom check` validator.
+//!
+//! [`encode`] turns a neutral [`Inventory`] into one of three documents:
+//!
+//! - CycloneDX 1.6 (or 1.5) JSON, <https://cyclonedx.org/docs/1.6/json/>;
+//! - SPDX 2.3 JSON, <https://spdx.github.io/spdx-spec/v2.3/>;
+//! - SPDX 3.0.1 JSON-LD, <https://spdx.github.io/spdx-spec/v3.0.1/>.
+//!
+//! Output is deterministic: the same inventory, subject and options give byte-identical
+//! documents. Identifiers that must be unique per document (the CycloneDX serial number, the
+//! SPDX document namespace) are a UUID derived from the SHA-256 of the document itself encoded
+//! without its timestamp, so re-running at another time gives the same identifier and a change
+//! of content gives a new one. Callers who want a random identifier pass it in [`Options`].
+//!
+//! [`check`] reads a document of any of the three formats, validates it against the official
+//! JSON schema (when given a directory that holds them) and reports the NTIA minimum elements
+//! it lacks. [`decode_summary`] reads back the packages and dependency edges of a document, so
+//! that the three encodings of one inventory can be compared.
+//!
+//! The only I/O in this crate is reading schema files from the directory passed to
+//! [`check::check`]; nothing reads the clock, the environment or the network.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod check;
+mod cyclonedx;
+mod decode;
+mod json;
+mod model;
+mod spdx2;
+mod spdx3;
+
+use std::fmt;
+
+pub use decode::{DecodeError, Summary, decode_summary};
+use vouch_inventory::Inventory;
+
+/// The document format to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SbomFormat {
+    /// CycloneDX JSON of the given specification version.
+    CycloneDxJson(CdxVersion),
+    /// SPDX 2.3 JSON.
+    SpdxJson,
+    /// SPDX 3.0.1 JSON-LD.
+    Spdx3Json,
+}
+
+impl fmt::Display for SbomFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SbomFormat::CycloneDxJson(v) => write!(f, "CycloneDX {v} JSON"),
+            SbomFormat::SpdxJson => f.write_str("SPDX 2.3 JSON"),
+            SbomFormat::Spdx3Json => f.write_str("SPDX 3.0.1 JSON-LD"),
+        }
+    }
+}
+
+/// A CycloneDX specification version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CdxVersion {
+    /// CycloneDX 1.5.
+    V1_5,
+    /// CycloneDX 1.6, the default.
+    #[default]
+    V1_6,
+}
+
+impl CdxVersion {
+    /// The `specVersion` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CdxVersion::V1_5 => "1.5",
+            CdxVersion::V1_6 => "1.6",
+        }
+    }
+}
+
+impl fmt::Display for CdxVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The thing the SBOM describes (e.g. the scanned directory); it depends on every inventory
+/// root (or, when the inventory has no roots, on every library nothing else depends on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    /// Its name, such as the directory's name.
+    pub name: String,
+    /// Its version, when the caller knows one.
+    pub version: Option<String>,
+}
+
+/// How to write the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Creation time, in seconds since the Unix epoch (the CLI takes it from
+    /// `SOURCE_DATE_EPOCH` or the clock).
+    pub created: i64,
+    /// A UUID (`xxxxxxxx-xxxx-Mxxx-Nxxx-xxxxxxxxxxxx`, version 1 to 5) to use as serial number
+    /// and namespace; `None` derives one from the content.
+    pub serial: Option<String>,
+    /// The tool's name, recorded as the document's creator.
+    pub tool_name: String,
+    /// The tool's version.
+    pub tool_version: String,
+}
+
+/// Why a document could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The serial number given in [`Options::serial`] is not a UUID that CycloneDX accepts.
+    #[error(
+        "the serial number `{found}` is not a lowercase-or-uppercase hex UUID of version 1 to 5 \
+         (`xxxxxxxx-xxxx-Mxxx-Nxxx-xxxxxxxxxxxx`)"
+    )]
+    InvalidSerial {
+        /// The value given.
+        found: String,
+    },
+    /// The creation time cannot be written as an RFC 3339 date in years 1 to 9999.
+    #[error("the creation time {created} (Unix seconds) is outside years 1 to 9999")]
+    TimestampOutOfRange {
+        /// The value given.
+        created: i64,
+    },
+    /// serde_json failed to serialise the document (not expected to happen).
+    #[error("cannot serialise the {format} document")]
+    Serialize {
+        /// The format being written.
+        format: SbomFormat,
+        /// The underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Writes `inventory`, as seen from `subject`, in `format`: pretty-printed JSON with a
+/// trailing newline.
+pub fn encode(
+    format: SbomFormat,
+    subject: &Subject,
+    inventory: &Inventory,
+    options: &Options,
+) -> Result<Vec<u8>, EncodeError> {
+    let created = model::rfc3339(options.created)?;
+    let graph = model::Graph::new(subject, inventory);
+    let write = |uuid: &str, created: &str| -> Result<Vec<u8>, EncodeError> {
+        let ctx = model::Context {
+            uuid,
+            created,
+            tool_name: &options.tool_name,
+            tool_version: &options.tool_version,
+        };
+        let result = match format {
+            SbomFormat::CycloneDxJson(v) => cyclonedx::encode(v, &graph, &ctx),
+            SbomFormat::SpdxJson => spdx2::encode(&graph, &ctx),
+            SbomFormat::Spdx3Json => spdx3::encode(&graph, &ctx),
+        };
+        let mut bytes = result.map_err(|source| EncodeError::Serialize { format, source })?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    };
+    let uuid = match &options.serial {
+        Some(s) => model::check_uuid(s)?,
+        None => {
+            // Encode once with a fixed identifier and no timestamp; the hash of that is the
+            // content identity, the same whenever and wherever it is computed.
+            let draft = write(model::NIL_UUID, "")?;
+            model::uuid_from_content(&draft)
+        }
+    };
+    write(&uuid, &created)
+}

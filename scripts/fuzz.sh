@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS (default 10) from its committed seeds, on the nightly
+# toolchain that cargo-fuzz needs. New inputs go to fuzz/target/corpus/, never into the seeds.
+# vouch's crates forbid `unsafe`, so the sanitizer is off: the fuzzers hunt panics, overflows
+# and runaway memory, which need no sanitizer to show.
+set -euo pipefail
+secs="${1:-10}"
+cd "$(dirname "$0")/../fuzz"
+export PATH="$HOME/.cargo/bin:$PATH"
+toolchain="${VOUCH_FUZZ_TOOLCHAIN:-+nightly}"
+
+cargo "$toolchain" fuzz build --sanitizer none -O
+status=0
+for target in $(cargo "$toolchain" fuzz list); do
+    work="target/corpus/$target"
+    mkdir -p "$work" "seeds/$target"
+    if cargo "$toolchain" fuzz run --sanitizer none -O "$target" "$work" "seeds/$target" -- \
+        -max_total_time="$secs" -rss_limit_mb=2048 -max_len=262144 -print_final_stats=0 \
+        > "target/$target.log" 2>&1; then
+        echo "fuzz $target: ok ($(ls "$work" | wc -l) corpus inputs)"
+    else
+        echo "fuzz $target: FAILED (see fuzz/target/$target.log)"
+        tail -n 30 "target/$target.log"
+        status=1
+    fi
+done
+exit "$status"

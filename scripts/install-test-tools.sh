@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what the tests need: the official SBOM validators from PyPI into .venv, and the
+# cargo tools (nextest, cargo-deny, cargo-fuzz) from crates.io when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/pyshacl ] || [ ! -x .venv/bin/pyspdxtools ] || [ ! -x .venv/bin/check-jsonschema ]; then
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check \
+        'check-jsonschema==0.39.0' 'spdx-tools==0.8.5' 'pyshacl==0.40.1' 'cyclonedx-python-lib[json-validation]==11.12.0'
+fi
+
+export PATH="$HOME/.cargo/bin:$PATH"
+need() { command -v "$1" >/dev/null 2>&1; }
+need cargo-nextest || cargo install --locked cargo-nextest
+need cargo-deny || cargo install --locked cargo-deny
+need cargo-fuzz || cargo install --locked cargo-fuzz

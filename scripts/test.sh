@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what the tests need, then runs
+# formatting, lints, unit and integration tests, the official SBOM validators over the corpus,
+# cargo-deny, and a short fuzzing pass over every parser.
+#
+# Environment:
+#   VOUCH_SHARED_DIR      shared test data (schemas, corpus); default: ../shared beside the checkout
+#   VOUCH_FUZZ_SECONDS    seconds per fuzz target (default 10; 0 skips fuzzing)
+#   VOUCH_SKIP_INSTALL=1  use the tools already on PATH and in .venv
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+export VOUCH_SHARED_DIR="${VOUCH_SHARED_DIR:-$repo/../shared}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+fuzz_seconds="${VOUCH_FUZZ_SECONDS:-10}"
+
+passed=0
+failed=0
+step() {
+    local name=$1
+    shift
+    echo
+    echo "==> $name"
+    local start=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "<== $name: ok ($((SECONDS - start)) s)"
+    else
+        failed=$((failed + 1))
+        echo "<== $name: FAILED ($((SECONDS - start)) s)"
+    fi
+}
+
+if [ ! -d "$VOUCH_SHARED_DIR/schemas" ]; then
+    echo "WARNING: shared test data not found at $VOUCH_SHARED_DIR: corpus and schema tests will say SKIPPED"
+fi
+
+if [ "${VOUCH_SKIP_INSTALL:-0}" != 1 ]; then
+    scripts/install-test-tools.sh
+fi
+# shellcheck disable=SC1091
+export PATH="$repo/.venv/bin:$HOME/.cargo/bin:$PATH"
+
+step "cargo fmt" cargo fmt --all -- --check
+step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo nextest" cargo nextest run --workspace --locked --no-fail-fast
+step "doc tests" cargo test --workspace --locked --doc
+step "cargo doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+step "SBOM validation (official validators)" \
+    .venv/bin/python scripts/validate_sboms.py --vouch target/debug/vouch \
+    --shared "$VOUCH_SHARED_DIR" --out target/sbom-validation
+step "cargo deny (licenses, bans, sources)" cargo deny --locked check licenses bans sources
+if [ "$fuzz_seconds" != 0 ]; then
+    step "fuzz (${fuzz_seconds}s per target)" scripts/fuzz.sh "$fuzz_seconds"
+fi
+
+echo
+echo "steps: $passed passed, $failed failed"
+[ "$failed" = 0 ]
