@@ -208,9 +208,10 @@ impl Package {
         self
     }
 
-    /// The identity under which packages merge: the purl without qualifiers and subpath when
-    /// there is one (so one crate from one registry is one package), otherwise
-    /// `ecosystem:name@version`. Projects are kept apart by the file that declares them.
+    /// The identity under which packages merge: the canonical purl when there is one (its
+    /// qualifiers name the source, so the same name and version from two different sources
+    /// stay two packages), otherwise `ecosystem:name@version`. Projects are kept apart by the
+    /// file that declares them.
     pub fn id(&self) -> PackageId {
         if self.kind == Kind::Project {
             let file = self
@@ -276,6 +277,7 @@ pub struct Inventory {
     packages: BTreeMap<PackageId, Package>,
     edges: BTreeMap<PackageId, BTreeSet<PackageId>>,
     roots: BTreeSet<PackageId>,
+    primary: Option<PackageId>,
 }
 
 impl Inventory {
@@ -301,7 +303,16 @@ impl Inventory {
         package.kind = Kind::Project;
         let id = self.add(package);
         self.roots.insert(id.clone());
+        if self.primary.is_none() {
+            self.primary = Some(id.clone());
+        }
         id
+    }
+
+    /// The first root added: the project a lockfile is about, as opposed to workspace members
+    /// or local packages it also records.
+    pub fn primary_root(&self) -> Option<&PackageId> {
+        self.primary.as_ref()
     }
 
     /// Records that `from` depends on `to`. Self-edges are ignored.
@@ -370,6 +381,9 @@ impl Inventory {
             self.edges.entry(from).or_default().extend(tos);
         }
         self.roots.extend(other.roots);
+        if self.primary.is_none() {
+            self.primary = other.primary;
+        }
     }
 
     /// Drops edges whose ends are not packages here (a lockfile may name a dependency it does
@@ -401,6 +415,13 @@ impl Inventory {
     pub fn retain(&mut self, mut keep: impl FnMut(&Package) -> bool) {
         self.packages.retain(|_, p| keep(p));
         self.roots.retain(|id| self.packages.contains_key(id));
+        if self
+            .primary
+            .as_ref()
+            .is_some_and(|p| !self.packages.contains_key(p))
+        {
+            self.primary = None;
+        }
         self.prune_dangling_edges();
     }
 

@@ -1,13 +1,499 @@
-//! Parser for this format (not yet implemented).
+//! Parser for `bun.lock`, bun's text lockfile (lockfileVersion 0 and 1).
+//!
+//! Documented at <https://bun.sh/docs/install/lockfile> with the field types at
+//! <https://bun.sh/reference/bun/BunLockFile>. The file is JSONC (JSON with comments and trailing
+//! commas), cleaned here into JSON of the same length so that lines and columns stay right.
+//!
+//! - `workspaces`: `""` is the root project, other keys are member paths; each lists its
+//!   `dependencies`, `devDependencies`, `optionalDependencies` and `peerDependencies`.
+//! - `packages`: keyed by install path (`"a"`, or `"parent/a"` for a copy that is not hoisted;
+//!   workspace-local copies are under the workspace's name). Values are arrays whose shape
+//!   depends on the resolution: npm `["name@1.0.0", registry, info, integrity]`, workspace
+//!   `["name@workspace:path"]`, folder/link `["name@file:path", info]`, tarball
+//!   `["name@url", info, integrity?]`, git/github `["name@git+url", info, tag, integrity?]`.
+//!
+//! A dependency resolves as bun's hoisted `node_modules` does: the package's own path, then
+//! each parent path, then the top level. The binary `bun.lockb` is not read.
 
-use vouch_inventory::Inventory;
+use std::collections::{BTreeMap, HashMap};
 
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Source};
+
+use crate::common::{self, Lines, MAX_ENTRIES};
+use crate::npm::{
+    KeyFinder, Ordered, Scalar, add_integrity, attach_unreachable, dir_name, git_fragment,
+    is_git_spec, is_hex_commit, mark_dev_only, npm_package, redact_url, root_purl, set_source,
+    source_from_resolved, split_spec,
+};
 use crate::{Input, ParseError, ParseErrorKind};
 
 /// Parses the lockfile.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
-    Err(ParseError::new(
-        input.file,
-        ParseErrorKind::Io("this format is not implemented yet".to_owned()),
-    ))
+    let file = input.file;
+    let raw = input.text()?;
+    let text = clean_jsonc(raw);
+    let lock: BunLock = common::json(file, &text)?;
+    let lines = Lines::new(&text);
+    let version = lock.lockfile_version.as_ref().map(|v| v.0.as_str());
+    if !matches!(version, Some("0" | "1")) {
+        let line = common::find_from(&text, "\"lockfileVersion\"", 0)
+            .map(|o| lines.line_of(o) as usize);
+        let e = ParseError::new(
+            file,
+            ParseErrorKind::UnsupportedVersion {
+                what: "lockfileVersion".to_owned(),
+                found: version.unwrap_or("(none)").to_owned(),
+                supported: "0 and 1".to_owned(),
+            },
+        );
+        return Err(match line {
+            Some(l) => e.at_line(l),
+            None => e,
+        });
+    }
+    if lock.packages.0.len() > MAX_ENTRIES || lock.workspaces.0.len() > MAX_ENTRIES {
+        return Err(ParseError::new(
+            file,
+            ParseErrorKind::TooMany {
+                what: "packages",
+                limit: MAX_ENTRIES,
+            },
+        ));
+    }
+
+    let mut inv = Inventory::new();
+
+    // Workspaces: the projects.
+    let start = common::find_from(&text, "\"workspaces\"", 0).unwrap_or(0);
+    let mut finder = KeyFinder::new(&text, start);
+    let mut ws_by_path: HashMap<String, PackageId> = HashMap::new();
+    let mut ws_by_name: HashMap<String, PackageId> = HashMap::new();
+    let mut root = None;
+    for (path, ws) in &lock.workspaces.0 {
+        let line = finder.find_json(path, b'{').map(|o| lines.line_of(o));
+        let name = match (&ws.name, path.is_empty()) {
+            (Some(n), _) => n.clone(),
+            (None, true) => dir_name(file),
+            (None, false) => path.clone(),
+        };
+        let mut project = Package::new(Ecosystem::Npm, name.clone()).found_in(file, line);
+        project.version = ws.version.clone();
+        project.purl = root_purl(&project);
+        if !path.is_empty() {
+            project.source = Source::Path { path: path.clone() };
+        }
+        let id = inv.add_root(project);
+        if path.is_empty() {
+            root = Some(id.clone());
+        }
+        ws_by_path.insert(path.clone(), id.clone());
+        ws_by_name.insert(name, id);
+    }
+    let root = match root {
+        Some(r) => r,
+        None => {
+            let mut project = Package::new(Ecosystem::Npm, dir_name(file)).found_in(file, None);
+            project.purl = root_purl(&project);
+            let id = inv.add_root(project);
+            ws_by_path.insert(String::new(), id.clone());
+            id
+        }
+    };
+
+    // Packages.
+    let start = common::find_from(&text, "\"packages\"", 0).unwrap_or(0);
+    let mut finder = KeyFinder::new(&text, start);
+    let mut nodes: HashMap<&str, PackageId> = HashMap::new();
+    let mut package_deps: Vec<(&str, PackageId, Vec<&str>)> = Vec::new();
+    for (key, items) in &lock.packages.0 {
+        let line = finder.find_json(key, b'[').map(|o| lines.line_of(o));
+        let at = |e: ParseError| match line {
+            Some(l) => e.at_line(l as usize),
+            None => e,
+        };
+        let (id, info) = bun_package(file, key, items, line, &ws_by_path, &ws_by_name, &root, &mut inv)
+            .map_err(at)?;
+        nodes.insert(key.as_str(), id.clone());
+        if let Some(info) = info {
+            let deps = [&info.dependencies, &info.optional_dependencies, &info.peer_dependencies]
+                .into_iter()
+                .flatten()
+                .flat_map(|m| m.keys().map(String::as_str))
+                .collect();
+            package_deps.push((key.as_str(), id, deps));
+        }
+    }
+
+    let resolve = |from: &str, name: &str| -> Option<PackageId> {
+        let mut base: Vec<&str> = split_names(from);
+        loop {
+            let candidate = if base.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{}/{name}", base.join("/"))
+            };
+            if let Some(id) = nodes.get(candidate.as_str()) {
+                return Some(id.clone());
+            }
+            base.pop()?;
+        }
+    };
+
+    let mut edges = Vec::new();
+    let mut prod = Vec::new();
+    let mut dev = Vec::new();
+    for (path, ws) in &lock.workspaces.0 {
+        let Some(from) = ws_by_path.get(path) else {
+            continue;
+        };
+        // Copies local to a workspace are keyed under the workspace's name.
+        let base = if path.is_empty() {
+            ""
+        } else {
+            ws.name.as_deref().unwrap_or("")
+        };
+        let groups = [
+            (&ws.dependencies, false),
+            (&ws.optional_dependencies, false),
+            (&ws.peer_dependencies, false),
+            (&ws.dev_dependencies, true),
+        ];
+        for (group, is_dev) in groups {
+            for name in group.iter().flat_map(|m| m.keys()) {
+                if let Some(to) = resolve(base, name) {
+                    if is_dev {
+                        dev.push(to.clone());
+                    } else {
+                        prod.push(to.clone());
+                    }
+                    edges.push((from.clone(), to));
+                }
+            }
+        }
+    }
+    for (key, from, deps) in &package_deps {
+        for name in deps {
+            if let Some(to) = resolve(key, name) {
+                edges.push((from.clone(), to));
+            }
+        }
+    }
+    for (from, to) in &edges {
+        inv.depend(from, to);
+    }
+    mark_dev_only(&mut inv, &prod, &dev);
+    attach_unreachable(&mut inv, &root);
+    Ok(inv)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serde shapes.
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BunLock {
+    lockfile_version: Option<Scalar>,
+    #[serde(default)]
+    workspaces: Ordered<Workspace>,
+    #[serde(default)]
+    packages: Ordered<Vec<Item>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Workspace {
+    name: Option<String>,
+    version: Option<String>,
+    dependencies: Option<BTreeMap<String, String>>,
+    dev_dependencies: Option<BTreeMap<String, String>>,
+    optional_dependencies: Option<BTreeMap<String, String>>,
+    peer_dependencies: Option<BTreeMap<String, String>>,
+}
+
+/// One element of a `packages` array.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Item {
+    Str(String),
+    Info(Info),
+    Other(IgnoredAny),
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Info {
+    dependencies: Option<BTreeMap<String, String>>,
+    optional_dependencies: Option<BTreeMap<String, String>>,
+    peer_dependencies: Option<BTreeMap<String, String>>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bun_package<'a>(
+    file: &str,
+    key: &str,
+    items: &'a [Item],
+    line: Option<u32>,
+    ws_by_path: &HashMap<String, PackageId>,
+    ws_by_name: &HashMap<String, PackageId>,
+    root: &PackageId,
+    inv: &mut Inventory,
+) -> Result<(PackageId, Option<&'a Info>), ParseError> {
+    let ident = match items.first() {
+        Some(Item::Str(s)) => s.as_str(),
+        _ => {
+            return Err(ParseError::invalid(
+                file,
+                format!("packages.{key}"),
+                "an array starting with `name@version`",
+                "something else",
+            ));
+        }
+    };
+    let (name, reference) = split_spec(ident)
+        .ok_or_else(|| ParseError::invalid(file, format!("packages.{key}"), "`name@version`", ident))?;
+    let strings: Vec<&str> = items
+        .iter()
+        .skip(1)
+        .filter_map(|i| match i {
+            Item::Str(s) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
+    let info = items.iter().find_map(|i| match i {
+        Item::Info(info) => Some(info),
+        _ => None,
+    });
+    let integrity = strings
+        .iter()
+        .rev()
+        .find(|s| s.starts_with("sha") && s.contains('-'))
+        .copied();
+
+    if let Some(path) = reference.strip_prefix("workspace:") {
+        // The workspace's own entry lists its dependencies; this one only places it.
+        let path = path.trim_start_matches("./").trim_end_matches('/');
+        let id = match ws_by_path.get(path).or_else(|| ws_by_name.get(name)) {
+            Some(id) => id.clone(),
+            None => {
+                let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
+                project.source = Source::Path {
+                    path: path.to_owned(),
+                };
+                inv.add_root(project)
+            }
+        };
+        return Ok((id, None));
+    }
+    if reference == "root:" {
+        return Ok((root.clone(), None));
+    }
+    let local = reference
+        .strip_prefix("file:")
+        .or_else(|| reference.strip_prefix("link:"))
+        .or_else(|| {
+            // A local tarball: `name@./vendor/x.tgz`.
+            (!reference.contains("://") && !is_git_spec(reference) && reference.contains('/'))
+                .then_some(reference)
+        });
+    if let Some(path) = local {
+        let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
+        project.source = Source::Path {
+            path: path.to_owned(),
+        };
+        if let Some(i) = integrity {
+            add_integrity(&mut project, i);
+        }
+        return Ok((inv.add_root(project), info));
+    }
+
+    let mut p;
+    if let Some(repo) = reference.strip_prefix("github:") {
+        // The third element is bun's tag, `owner-repo-<short commit>`.
+        p = npm_package(name, None, file, line);
+        let (repo_path, fragment) = repo.split_once('#').unwrap_or((repo, ""));
+        let tag = strings.iter().find(|s| Some(**s) != integrity).copied();
+        let commit = tag
+            .and_then(|t| t.rsplit('-').next())
+            .filter(|c| is_hex_commit(c))
+            .map(str::to_owned);
+        let (frag_commit, reference) = git_fragment(fragment);
+        set_source(
+            &mut p,
+            Source::Git {
+                url: format!("https://github.com/{repo_path}.git"),
+                commit: commit.or(frag_commit),
+                reference,
+            },
+        );
+        if let Some(t) = tag {
+            p.properties.insert("vouch:bun-tag".to_owned(), t.to_owned());
+        }
+    } else if is_git_spec(reference) {
+        p = npm_package(name, None, file, line);
+        let (url, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        let tag = strings.iter().find(|s| Some(**s) != integrity).copied();
+        let (frag_commit, frag_ref) = git_fragment(fragment);
+        let commit = tag.filter(|t| is_hex_commit(t)).map(str::to_owned);
+        set_source(
+            &mut p,
+            Source::Git {
+                url: redact_url(url),
+                commit: commit.or(frag_commit),
+                reference: frag_ref,
+            },
+        );
+        if let Some(t) = tag {
+            p.properties.insert("vouch:bun-tag".to_owned(), t.to_owned());
+        }
+    } else if reference.starts_with("https://") || reference.starts_with("http://") {
+        p = npm_package(name, None, file, line);
+        set_source(&mut p, source_from_resolved(reference));
+    } else {
+        p = npm_package(name, Some(reference), file, line);
+        let registry = strings.first().copied().filter(|r| Some(*r) != integrity);
+        p.source = Source::Registry {
+            url: registry.filter(|r| !r.is_empty()).map(redact_url),
+        };
+    }
+    if let Some(i) = integrity {
+        add_integrity(&mut p, i);
+    }
+    if key != name && !key.ends_with(&format!("/{name}")) {
+        // Installed under another name: an `npm:` alias.
+        let alias = split_names(key).last().copied().unwrap_or(key);
+        if alias != name {
+            p.properties
+                .insert("vouch:npm-alias".to_owned(), alias.to_owned());
+        }
+    }
+    Ok((inv.add(p), info))
+}
+
+/// Splits an install path into package names: `a/@s/b/c` → `a`, `@s/b`, `c`.
+fn split_names(path: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    while !rest.is_empty() {
+        let mut end = rest.find('/').unwrap_or(rest.len());
+        if rest.starts_with('@')
+            && let Some(second) = rest.get(end + 1..).and_then(|r| r.find('/'))
+        {
+            end = end + 1 + second;
+        } else if rest.starts_with('@') {
+            end = rest.len();
+        }
+        out.push(rest.get(..end).unwrap_or(rest));
+        rest = rest.get(end + 1..).unwrap_or("");
+    }
+    out
+}
+
+/// Turns JSONC into JSON of the same byte length: comments and trailing commas become spaces
+/// (newlines are kept, so lines and columns still point into the original file).
+fn clean_jsonc(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out: Vec<u8> = bytes.to_vec();
+    let mut i = 0;
+    let mut in_string = false;
+    while let Some(&b) = bytes.get(i) {
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match (b, bytes.get(i + 1)) {
+            (b'"', _) => in_string = true,
+            (b'/', Some(b'/')) => {
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'\n' {
+                        break;
+                    }
+                    blank(&mut out, i);
+                    i += 1;
+                }
+                continue;
+            }
+            (b'/', Some(b'*')) => {
+                blank(&mut out, i);
+                blank(&mut out, i + 1);
+                i += 2;
+                while let Some(&c) = bytes.get(i) {
+                    let end = c == b'*' && bytes.get(i + 1) == Some(&b'/');
+                    blank(&mut out, i);
+                    if end {
+                        blank(&mut out, i + 1);
+                        i += 2;
+                        break;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    // Trailing commas, now that comments are gone.
+    let mut i = 0;
+    let mut in_string = false;
+    while let Some(&b) = out.get(i) {
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b == b',' {
+            let mut j = i + 1;
+            while out.get(j).is_some_and(|c| c.is_ascii_whitespace()) {
+                j += 1;
+            }
+            if matches!(out.get(j), Some(b'}' | b']')) {
+                blank(&mut out, i);
+            }
+        }
+        i += 1;
+    }
+    // Only ASCII bytes were replaced by spaces (and multi-byte characters only inside comments,
+    // whose every byte became a space), so this is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn blank(out: &mut [u8], i: usize) {
+    if let Some(c) = out.get_mut(i)
+        && *c != b'\n'
+    {
+        *c = b' ';
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonc_cleaning_keeps_offsets() {
+        let src = "{\n  // c\n  \"a\": [1, 2,], /* x\n y */ \"b\": \"//,\",\n}";
+        let out = clean_jsonc(src);
+        assert_eq!(out.len(), src.len());
+        assert_eq!(out.lines().count(), src.lines().count());
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["b"], "//,");
+    }
+
+    #[test]
+    fn install_paths() {
+        assert_eq!(split_names("a/@s/b/c"), vec!["a", "@s/b", "c"]);
+        assert_eq!(split_names("@s/b"), vec!["@s/b"]);
+        assert_eq!(split_names("@s"), vec!["@s"]);
+        assert!(split_names("").is_empty());
+    }
 }

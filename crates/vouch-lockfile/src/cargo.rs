@@ -217,8 +217,11 @@ fn build_package(
     let mut pkg = common::package(Ecosystem::Cargo, None, name, Some(version), file, line);
     if let Some(raw) = source {
         let (src, qualifier) = parse_source(raw);
-        if let (Some((key, value)), Some(purl)) = (qualifier, pkg.purl.take()) {
-            pkg.purl = purl.with_qualifier(key, &value).ok();
+        if let Some((key, value)) = qualifier {
+            pkg.purl = pkg
+                .purl
+                .take()
+                .and_then(|p| p.with_qualifier(key, &value).ok());
         }
         if src == Source::Unknown {
             pkg.properties
@@ -411,7 +414,10 @@ mod tests {
                 reference: Some("feat/x".into())
             }
         );
-        assert_eq!(q, Some(("vcs_url", "git+https://example.com/a.git@abc".into())));
+        assert_eq!(
+            q,
+            Some(("vcs_url", "git+https://example.com/a.git@abc".into()))
+        );
         let (_, q) = parse_source("sparse+https://index.crates.io/");
         assert_eq!(q, None);
     }

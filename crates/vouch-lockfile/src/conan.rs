@@ -16,39 +16,49 @@
 //! configuration packages, and in Conan 1 whatever only they pull in or what sits in the build
 //! context) have the dev scope.
 
+// `ParseError` (error.rs) is larger than clippy's default threshold; every parser returns it.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeSet, HashMap};
 
 use serde::Deserialize;
-use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Scope, Source};
+use vouch_inventory::{Ecosystem, Inventory, Kind, Package, PackageId, Scope, Source};
 
 use crate::common::{self, Lines, MAX_ENTRIES};
-use crate::nuget::{Ordered, find_object_key, project_name};
+use crate::nuget::{Head, Ordered, find_object_key, project_name};
 use crate::{Input, ParseError, ParseErrorKind};
 
 /// Parses a `conan.lock`.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let file = input.file;
     let text = input.text()?;
-    let lock: Lock = common::json(file, text)?;
-    let version = lock
-        .version
-        .as_deref()
-        .ok_or_else(|| ParseError::missing(file, "version", "the lockfile"))?;
+    // The version decides the layout, so it is read first: an older layout must be refused
+    // as such, not reported as a shape error.
+    let head: Head = common::json(file, text)?;
+    let version = match head.version {
+        Some(serde_json::Value::String(s)) => s,
+        Some(other) => other.to_string(),
+        None => return Err(ParseError::missing(file, "version", "the lockfile")),
+    };
     let lines = Lines::new(text);
-    match version {
-        "0.5" => Ok(conan2(file, text, &lines, &lock)?),
+    match version.as_str() {
+        "0.5" => {
+            let lock: Lock = common::json(file, text)?;
+            conan2(file, text, &lines, &lock)
+        }
         "0.4" => {
+            let lock: Lock = common::json(file, text)?;
             let graph = lock
                 .graph_lock
                 .as_ref()
                 .ok_or_else(|| ParseError::missing(file, "graph_lock", "a version 0.4 lockfile"))?;
             conan1(file, text, &lines, graph)
         }
-        other => Err(ParseError::new(
+        _ => Err(ParseError::new(
             file,
             ParseErrorKind::UnsupportedVersion {
                 what: "version".to_owned(),
-                found: other.to_owned(),
+                found: version,
                 supported: "0.4 (Conan 1) and 0.5 (Conan 2)".to_owned(),
             },
         )),
@@ -57,7 +67,6 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
 
 #[derive(Deserialize)]
 struct Lock {
-    version: Option<String>,
     #[serde(default)]
     requires: Vec<String>,
     #[serde(default)]
@@ -101,7 +110,8 @@ fn conan2(file: &str, text: &str, lines: &Lines, lock: &Lock) -> Result<Inventor
     let total: usize = lists.iter().map(|(_, l, _)| l.len()).sum();
     too_many(file, total)?;
     let mut inv = Inventory::new();
-    let root = inv.add_root(Package::new(Ecosystem::Conan, project_name(file)).found_in(file, None));
+    let root =
+        inv.add_root(Package::new(Ecosystem::Conan, project_name(file)).found_in(file, None));
     for (key, refs, scope) in lists {
         // Each list is found once, then its references in order after it.
         let mut cursor = common::find_from(text, &format!("\"{key}\""), 0).unwrap_or(0);
@@ -122,29 +132,32 @@ fn conan2(file: &str, text: &str, lines: &Lines, lock: &Lock) -> Result<Inventor
 }
 
 /// The Conan 1 graph lock.
-fn conan1(file: &str, text: &str, lines: &Lines, graph: &GraphLock) -> Result<Inventory, ParseError> {
+fn conan1(
+    file: &str,
+    text: &str,
+    lines: &Lines,
+    graph: &GraphLock,
+) -> Result<Inventory, ParseError> {
     let nodes = &graph.nodes.0;
     too_many(file, nodes.len())?;
     let mut cursor = find_object_key(text, "nodes", 0).unwrap_or(0);
-    let mut node_line = |id: &str| {
-        find_object_key(text, id, cursor).map(|at| {
-            cursor = at + 1;
-            lines.line_of(at)
-        })
-    };
 
     let mut inv = Inventory::new();
     let mut ids: HashMap<&str, PackageId> = HashMap::new();
-    let mut build_context: BTreeSet<&str> = BTreeSet::new();
-    let mut root_id = None;
+    let mut python: Vec<(&str, PackageId)> = Vec::new();
+    let mut has_root = false;
     for (key, node) in nodes {
-        let line = node_line(key);
-        if node.context.as_deref() == Some("build") {
-            build_context.insert(key.as_str());
+        let start = find_object_key(text, key, cursor);
+        if let Some(at) = start {
+            cursor = at + 1;
         }
+        let line = start.map(|at| lines.line_of(at));
         let id = if key == "0" {
             // The consumer: a conanfile with or without a name and version of its own.
-            let parsed = node.reference.as_deref().and_then(|r| parse_reference(r).ok());
+            let parsed = node
+                .reference
+                .as_deref()
+                .and_then(|r| parse_reference(r).ok());
             let mut p = match &parsed {
                 Some(r) => Package::new(Ecosystem::Conan, r.name).version(r.version),
                 None => Package::new(Ecosystem::Conan, project_name(file)),
@@ -154,15 +167,19 @@ fn conan1(file: &str, text: &str, lines: &Lines, graph: &GraphLock) -> Result<In
                 p.properties
                     .insert("vouch:conan-path".to_owned(), path.clone());
             }
-            let id = inv.add_root(p);
-            root_id = Some(id.clone());
-            id
+            has_root = true;
+            inv.add_root(p)
         } else {
             let r = node.reference.as_deref().ok_or_else(|| {
-                let e = ParseError::missing(file, "ref", format!("node `{key}`"));
-                at_line(e, line)
+                at_line(
+                    ParseError::missing(file, "ref", format!("node `{key}`")),
+                    line,
+                )
             })?;
             let mut p = reference_package(file, r, line)?;
+            if node.context.as_deref() == Some("build") {
+                p.scope = Scope::Dev;
+            }
             if let Some(pid) = &node.package_id {
                 p.properties
                     .insert("vouch:conan-package-id".to_owned(), pid.clone());
@@ -173,58 +190,62 @@ fn conan1(file: &str, text: &str, lines: &Lines, graph: &GraphLock) -> Result<In
             }
             inv.add(p)
         };
+        // Python requires are references, not node ids; they sit inside this node's object.
+        for r in &node.python_requires {
+            let line = start
+                .and_then(|at| common::find_from(text, &format!("\"{r}\""), at))
+                .map(|at| lines.line_of(at));
+            let mut p = reference_package(file, r, line)?;
+            p.scope = Scope::Dev;
+            p.properties.insert(
+                "vouch:conan-requirement".to_owned(),
+                "python_requires".to_owned(),
+            );
+            python.push((key.as_str(), inv.add(p)));
+        }
         ids.insert(key.as_str(), id);
     }
-    let root = root_id.ok_or_else(|| ParseError::missing(file, "node `0`", "`graph_lock.nodes`"))?;
-
-    // Edges, and the host closure: what the root needs through `requires` alone.
-    let mut host: BTreeSet<&str> = BTreeSet::new();
-    let mut queue = vec!["0"];
-    let by_key: HashMap<&str, &Node> = nodes.iter().map(|(k, n)| (k.as_str(), n)).collect();
-    while let Some(k) = queue.pop() {
-        if build_context.contains(k) || !host.insert(k) {
-            continue;
-        }
-        if let Some(n) = by_key.get(k) {
-            queue.extend(n.requires.iter().map(String::as_str));
-        }
+    if !has_root {
+        return Err(ParseError::missing(file, "node `0`", "`graph_lock.nodes`"));
     }
-    let mut python: Vec<(PackageId, PackageId)> = Vec::new();
+
     for (key, node) in nodes {
-        let Some(from) = ids.get(key.as_str()).cloned() else { continue };
+        let Some(from) = ids.get(key.as_str()) else {
+            continue;
+        };
         for to in node.requires.iter().chain(&node.build_requires) {
             if let Some(to) = ids.get(to.as_str()) {
-                inv.depend(&from, to);
+                inv.depend(from, to);
             }
         }
-        for r in &node.python_requires {
-            let mut p = reference_package(file, r, None)?;
-            p.scope = Scope::Dev;
-            p.evidence.clear();
-            let line = find_string_line(text, lines, r);
-            p = p.found_in(file, line);
-            p.properties
-                .insert("vouch:conan-requirement".to_owned(), "python_requires".to_owned());
-            python.push((from.clone(), inv.add(p)));
+    }
+    for (key, to) in &python {
+        if let Some(from) = ids.get(key) {
+            inv.depend(from, to);
         }
     }
-    for (from, to) in python {
-        inv.depend(&from, &to);
+
+    // What the consumer needs through `requires` alone (outside the build context) is
+    // required; what only build requirements pull in is for building.
+    let by_key: HashMap<&str, &Node> = nodes.iter().map(|(k, n)| (k.as_str(), n)).collect();
+    let mut host: BTreeSet<&str> = BTreeSet::new();
+    let mut queue = vec!["0"];
+    while let Some(k) = queue.pop() {
+        let Some(node) = by_key.get(k) else { continue };
+        if node.context.as_deref() == Some("build") || !host.insert(k) {
+            continue;
+        }
+        queue.extend(node.requires.iter().map(String::as_str));
     }
     for (key, id) in &ids {
         if !host.contains(key)
             && let Some(p) = inv.get_mut(id)
-            && p.kind == vouch_inventory::Kind::Library
+            && p.kind == Kind::Library
         {
             p.scope = Scope::Dev;
         }
     }
-    let _ = root;
     Ok(inv)
-}
-
-fn find_string_line(text: &str, lines: &Lines, s: &str) -> Option<u32> {
-    common::find_from(text, &format!("\"{s}\""), 0).map(|at| lines.line_of(at))
 }
 
 fn too_many(file: &str, n: usize) -> Result<(), ParseError> {
@@ -258,7 +279,7 @@ struct Reference<'a> {
     timestamp: Option<&'a str>,
 }
 
-fn parse_reference(r: &str) -> Result<Reference<'_>, &'static str> {
+fn parse_reference<'a>(r: &'a str) -> Result<Reference<'a>, &'static str> {
     let (base, revision) = match r.split_once('#') {
         Some((b, rev)) => (b, Some(rev)),
         None => (r, None),
@@ -276,9 +297,6 @@ fn parse_reference(r: &str) -> Result<Reference<'_>, &'static str> {
         .split_once('/')
         .filter(|(n, v)| !n.is_empty() && !v.is_empty() && !v.contains('/'))
         .ok_or("`name/version`")?;
-    // `_` stands for "no user" or "no channel".
-    let none_if_blank = |s: &'static str| s;
-    let _ = none_if_blank;
     let (user, channel) = match user_channel {
         Some(uc) => match uc.split_once('/') {
             Some((u, c)) => (Some(u), Some(c)),
@@ -286,6 +304,7 @@ fn parse_reference(r: &str) -> Result<Reference<'_>, &'static str> {
         },
         None => (None, None),
     };
+    // `_` stands for "no user" or "no channel".
     let real = |s: Option<&'a str>| s.filter(|v| !v.is_empty() && *v != "_");
     Ok(Reference {
         name,
@@ -301,11 +320,23 @@ fn parse_reference(r: &str) -> Result<Reference<'_>, &'static str> {
 fn reference_package(file: &str, r: &str, line: Option<u32>) -> Result<Package, ParseError> {
     let parsed = parse_reference(r).map_err(|expected| {
         at_line(
-            ParseError::invalid(file, "reference", format!("{expected}[@user/channel][#revision]"), r),
+            ParseError::invalid(
+                file,
+                "reference",
+                format!("{expected}[@user/channel][#revision]"),
+                r,
+            ),
             line,
         )
     })?;
-    let mut p = common::package(Ecosystem::Conan, None, parsed.name, Some(parsed.version), file, line);
+    let mut p = common::package(
+        Ecosystem::Conan,
+        None,
+        parsed.name,
+        Some(parsed.version),
+        file,
+        line,
+    );
     p.source = Source::Registry { url: None };
     let qualifiers = [
         ("user", parsed.user),
@@ -342,7 +373,10 @@ mod tests {
             })
         );
         let r = parse_reference("pkg/0.1@user/testing").unwrap();
-        assert_eq!((r.user, r.channel, r.revision), (Some("user"), Some("testing"), None));
+        assert_eq!(
+            (r.user, r.channel, r.revision),
+            (Some("user"), Some("testing"), None)
+        );
         let r = parse_reference("pkg/0.1@_/_#r").unwrap();
         assert_eq!((r.user, r.channel, r.revision), (None, None, Some("r")));
         assert!(parse_reference("zlib").is_err());

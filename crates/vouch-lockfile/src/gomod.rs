@@ -15,7 +15,7 @@
 //! A module@version with only a `/go.mod` line was read for minimal version selection but its
 //! code was never downloaded, so `go.sum` alone yields only modules with a content hash.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use vouch_inventory::{Algorithm, Digest, Ecosystem, Evidence, Inventory, Package, Source};
 
@@ -64,20 +64,20 @@ pub(crate) fn parse_mod(input: &Input<'_>) -> Result<Inventory, ParseError> {
         .iter()
         .map(|(p, v)| (p.as_str(), v.as_str()))
         .collect();
+    let mut replacements: HashMap<(&str, Option<&str>), &Replace> = HashMap::new();
+    for r in &gomod.replace {
+        // Go refuses duplicate replacements; should a file have them anyway, the last one wins.
+        replacements.insert((r.old.as_str(), r.old_version.as_deref()), r);
+    }
     for req in &gomod.require {
         if excluded.contains(&(req.path.as_str(), req.version.as_str())) {
             continue;
         }
-        let replacement = gomod
-            .replace
-            .iter()
-            .find(|r| r.old == req.path && r.old_version.as_deref() == Some(&req.version))
-            .or_else(|| {
-                gomod
-                    .replace
-                    .iter()
-                    .find(|r| r.old == req.path && r.old_version.is_none())
-            });
+        // An exact `old version =>` replacement wins over a versionless `old =>` one.
+        let replacement = replacements
+            .get(&(req.path.as_str(), Some(req.version.as_str())))
+            .or_else(|| replacements.get(&(req.path.as_str(), None)))
+            .copied();
         let replaces = format!("{}@{}", req.path, req.version);
         let mut pkg = match replacement {
             Some(r) if r.new_version.is_none() => {
@@ -85,7 +85,9 @@ pub(crate) fn parse_mod(input: &Input<'_>) -> Result<Inventory, ParseError> {
                 let mut p = Package::new(Ecosystem::Golang, req.path.clone())
                     .found_in(file, Some(req.line));
                 p.purl = golang_purl(&req.path, None);
-                p.source = Source::Path { path: r.new.clone() };
+                p.source = Source::Path {
+                    path: r.new.clone(),
+                };
                 p.direct = Some(!req.indirect);
                 p.properties.insert("vouch:replaces".to_owned(), replaces);
                 let id = inv.add_root(p);
@@ -236,9 +238,7 @@ fn directive(
     gomod: &mut GoMod,
 ) -> Result<(), ParseError> {
     let line = u32::try_from(n).unwrap_or(u32::MAX);
-    let bad = |expected: &str| {
-        ParseError::invalid(file, verb, expected, args.join(" ")).at_line(n)
-    };
+    let bad = |expected: &str| ParseError::invalid(file, verb, expected, args.join(" ")).at_line(n);
     match verb {
         "module" => {
             let [path] = args else {
@@ -392,7 +392,9 @@ fn tokenize(line: &str) -> Result<Tokens, String> {
                     .find(|(i, ch)| {
                         ch.is_whitespace()
                             || matches!(ch, '(' | ')' | ',' | '[' | ']' | '"' | '`')
-                            || rest.get(*i..).is_some_and(|s| s.starts_with("//") || s.starts_with("=>"))
+                            || rest
+                                .get(*i..)
+                                .is_some_and(|s| s.starts_with("//") || s.starts_with("=>"))
                     })
                     .map_or(rest.len(), |(i, _)| i);
                 words.push(rest.get(..end).unwrap_or_default().to_owned());
@@ -443,7 +445,11 @@ impl SumEntry {
             let valid = hash
                 .strip_prefix("h1:")
                 .is_some_and(|b64| Digest::from_base64(Algorithm::Sha256, b64).is_ok());
-            let key = if valid { key } else { "vouch:integrity-malformed" };
+            let key = if valid {
+                key
+            } else {
+                "vouch:integrity-malformed"
+            };
             pkg.properties.insert(key.to_owned(), hash.clone());
             if pkg.evidence.iter().all(|e| e.file != sum_file) {
                 pkg.evidence.insert(Evidence {
@@ -568,7 +574,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.entries.len(), 2);
-        let old = s.entries.get(&("a/b".to_owned(), "v0.9.0".to_owned())).unwrap();
+        let old = s
+            .entries
+            .get(&("a/b".to_owned(), "v0.9.0".to_owned()))
+            .unwrap();
         assert!(old.h1.is_none() && old.gomod_h1.is_some());
     }
 }

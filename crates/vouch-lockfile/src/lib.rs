@@ -11,6 +11,9 @@
 //! them.
 
 #![forbid(unsafe_code)]
+// `ParseError` carries the file name and typed context so that every message can say where and
+// what; it is returned once per file, on the cold path, so its size costs nothing measurable.
+#![allow(clippy::result_large_err)]
 
 mod bun;
 mod cargo;
@@ -271,9 +274,8 @@ pub fn parse(format: Format, input: &Input<'_>) -> Result<Inventory, ParseError>
         Format::ConanLock => conan::parse(input),
     }?;
     inv.prune_dangling_edges();
-    let roots: Vec<_> = inv.roots().iter().cloned().collect();
-    if let Some(root) = roots.first() {
-        inv.attach_orphans(root);
+    if let Some(root) = inv.primary_root().cloned() {
+        inv.attach_orphans(&root);
     }
     Ok(inv)
 }

@@ -18,6 +18,9 @@
 //! The lock does not name the project nor its direct dependencies, so a root named after the
 //! directory depends on the entries nothing else in the lock depends on.
 
+// `ParseError` (error.rs) is larger than clippy's default threshold; every parser returns it.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, HashMap};
 
 use vouch_digest::{Algorithm, Digest};
@@ -61,9 +64,14 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     for (key, value, offset) in &entries {
         let line = lines.line_of(*offset);
         let at = |e: ParseError| e.at_line(line as usize);
-        let app = key
-            .text()
-            .ok_or_else(|| at(ParseError::invalid(file, "key", "a package name", key.describe())))?;
+        let app = key.text().ok_or_else(|| {
+            at(ParseError::invalid(
+                file,
+                "key",
+                "a package name",
+                key.describe(),
+            ))
+        })?;
         let Term::Tuple(items) = value else {
             return Err(at(ParseError::invalid(
                 file,
@@ -81,8 +89,11 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     // Pass 2: edges. An optional dependency that is locked was asked for by the project or
     // another package, so it stays required; who declared it optional is kept as a property.
     let mut has_parent: Vec<bool> = vec![false; deps_of.len()];
-    let position: HashMap<&PackageId, usize> =
-        deps_of.iter().enumerate().map(|(i, (id, _))| (id, i)).collect();
+    let position: HashMap<&PackageId, usize> = deps_of
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (id, i))
+        .collect();
     let mut optional_for: BTreeMap<PackageId, Vec<String>> = BTreeMap::new();
     for (from, deps) in &deps_of {
         for dep in *deps {
@@ -133,8 +144,9 @@ fn entry<'t>(
     match scm {
         "hex" => {
             let name = items.get(1).and_then(Term::text).unwrap_or(app);
-            let version = string_at(2)
-                .ok_or_else(|| ParseError::missing(file, "version", format!("hex entry `{app}`")))?;
+            let version = string_at(2).ok_or_else(|| {
+                ParseError::missing(file, "version", format!("hex entry `{app}`"))
+            })?;
             let repo = string_at(6).unwrap_or("hexpm");
             // A private organisation's repository is `hexpm:org`; the purl namespace.
             let org = repo.strip_prefix("hexpm:");
@@ -188,15 +200,19 @@ fn entry<'t>(
                 .map(str::to_owned);
             // A git dependency has no registry version; the commit identifies it.
             let mut p = common::package(Ecosystem::Hex, None, app, Some(commit), file, Some(line));
-            p.purl = p
-                .purl
-                .and_then(|purl| purl.with_qualifier("vcs_url", &format!("git+{url}@{commit}")).ok());
+            p.purl = p.purl.and_then(|purl| {
+                purl.with_qualifier("vcs_url", &format!("git+{url}@{commit}"))
+                    .ok()
+            });
             p.source = Source::Git {
                 url: url.to_owned(),
                 commit: Some(commit.to_owned()),
                 reference,
             };
-            if let Some(sparse) = opts.and_then(|o| keyword(o, "sparse")).and_then(Term::string) {
+            if let Some(sparse) = opts
+                .and_then(|o| keyword(o, "sparse"))
+                .and_then(Term::string)
+            {
                 p.properties
                     .insert("vouch:git-path".to_owned(), sparse.to_owned());
             }
@@ -420,9 +436,9 @@ impl TermParser<'_> {
                 Ok(Term::Number(n.to_owned()))
             }
             Some(b) if b.is_ascii_alphabetic() || b == b'_' => {
-                let name = self.identifier();
-                match name {
-                    "true" | "false" | "nil" => Ok(Term::Atom(name.to_owned())),
+                let name = self.identifier().to_owned();
+                match name.as_str() {
+                    "true" | "false" | "nil" => Ok(Term::Atom(name)),
                     _ => Err(self.error(format!("unexpected `{name}`; expected a literal"))),
                 }
             }
@@ -504,11 +520,13 @@ impl TermParser<'_> {
 
     /// A quoted string or charlist, the opening quote at `pos`.
     fn string(&mut self, quote: u8) -> Result<String, ParseError> {
+        let open = self.pos;
         self.pos += 1;
         let mut out = String::new();
         loop {
             let rest = self.text.get(self.pos..).unwrap_or_default();
-            let Some(i) = rest.find(|c| c == quote as char || c == '\\' || c == '#') else {
+            let Some(i) = rest.find([quote as char, '\\', '#']) else {
+                self.pos = open;
                 return Err(self.error("unterminated string"));
             };
             out.push_str(rest.get(..i).unwrap_or_default());
@@ -605,7 +623,8 @@ mod tests {
 
     #[test]
     fn reads_literals() {
-        let t = read(r#"%{"a": {:hex, :"b c", "1\"\x41\u{42}", [x: 1, y: nil], 'cl'}, "k" => []}"#).unwrap();
+        let t = read(r#"%{"a": {:hex, :"b c", "1\"\x41\u{42}", [x: 1, y: nil], 'cl'}, "k" => []}"#)
+            .unwrap();
         let Term::Map(entries) = t else { panic!() };
         assert_eq!(entries.len(), 2);
         let (k, v, off) = &entries[0];
@@ -629,7 +648,7 @@ mod tests {
 
     #[test]
     fn rejects_interpolation_and_garbage() {
-        assert!(read(r#"%{"a": "#{x}"}"#).is_err());
+        assert!(read(r##"%{"a": "#{x}"}"##).is_err());
         assert!(read("%{a: foo}").is_err());
         assert!(read("%{} x").is_err());
         assert!(read(&"[".repeat(100)).is_err());

@@ -1,13 +1,917 @@
-//! Parser for this format (not yet implemented).
+//! Parser for `package-lock.json` and `npm-shrinkwrap.json`, lockfileVersion 1 to 3.
+//!
+//! The format is documented at <https://docs.npmjs.com/cli/configuring-npm/package-lock-json>
+//! (and `npm-shrinkwrap-json`, the same format under another name).
+//!
+//! - v2 and v3 hold a `packages` map keyed by install location: `""` is the root project,
+//!   `node_modules/a/node_modules/b` a nested copy, a key without `node_modules/` a workspace or
+//!   `file:` folder (a project), and `link: true` entries symlinks to such folders.
+//! - v1 holds a nested `dependencies` tree whose entries name their dependencies in `requires`;
+//!   v2 carries both, and the `packages` map wins.
+//!
+//! A dependency is resolved to the locked copy the way Node's module lookup finds it: from the
+//! dependent's location, `node_modules/<name>` in that folder, then in each folder above it.
+//!
+//! This module also holds the small helpers that the yarn, pnpm and bun parsers share: npm
+//! package construction, SRI integrity, `resolved` URL classification, order-preserving maps and
+//! scalar strings for serde, and the line finder for JSON keys.
 
-use vouch_inventory::Inventory;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::marker::PhantomData;
 
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use vouch_inventory::{Digest, Ecosystem, Inventory, Kind, Package, PackageId, Scope, Source};
+
+use crate::common::{self, Lines, MAX_ENTRIES};
 use crate::{Input, ParseError, ParseErrorKind};
 
 /// Parses the lockfile.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
-    Err(ParseError::new(
-        input.file,
-        ParseErrorKind::Io("this format is not implemented yet".to_owned()),
-    ))
+    let file = input.file;
+    let text = input.text()?;
+    let lock: Lockfile = common::json(file, text)?;
+    let version = match &lock.lockfile_version {
+        // npm 5 wrote lockfileVersion 1; shrinkwrap files from before npm 5 have no version but
+        // the same nested `dependencies` tree.
+        None => 1,
+        Some(v) => match v.0.as_str() {
+            "1" => 1,
+            "2" => 2,
+            "3" => 3,
+            other => {
+                return Err(ParseError::new(
+                    file,
+                    ParseErrorKind::UnsupportedVersion {
+                        what: "lockfileVersion".to_owned(),
+                        found: other.to_owned(),
+                        supported: "1, 2 and 3".to_owned(),
+                    },
+                )
+                .at_line(line_of_key(text, "lockfileVersion")));
+            }
+        },
+    };
+    let lines = Lines::new(text);
+    let mut tree = Tree::default();
+    match (&lock.packages, version) {
+        (Some(packages), 2 | 3) => read_packages(file, text, &lines, &lock, packages, &mut tree)?,
+        (None, 2 | 3) if lock.dependencies.is_none() => {
+            return Err(ParseError::missing(
+                file,
+                "packages",
+                format!("a lockfileVersion {version} file"),
+            ));
+        }
+        _ => {
+            read_v1(file, text, &lines, &lock, &mut tree)?;
+            // v1 does not record the root's own dependencies.
+            let root = tree.nodes.get("").map(|n| n.id.clone());
+            let mut inv = tree.into_inventory();
+            if let Some(root) = root {
+                attach_unreachable(&mut inv, &root);
+            }
+            return Ok(inv);
+        }
+    }
+    Ok(tree.into_inventory())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serde shapes.
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Lockfile {
+    name: Option<String>,
+    version: Option<String>,
+    lockfile_version: Option<Scalar>,
+    packages: Option<Ordered<Entry>>,
+    dependencies: Option<Ordered<V1Entry>>,
+}
+
+/// One `packages` entry (v2, v3).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Entry {
+    name: Option<String>,
+    version: Option<String>,
+    resolved: Option<String>,
+    integrity: Option<String>,
+    license: Option<serde_json::Value>,
+    dev: bool,
+    optional: bool,
+    dev_optional: bool,
+    peer: bool,
+    in_bundle: bool,
+    link: bool,
+    dependencies: Option<BTreeMap<String, String>>,
+    optional_dependencies: Option<BTreeMap<String, String>>,
+    dev_dependencies: Option<BTreeMap<String, String>>,
+    peer_dependencies: Option<BTreeMap<String, String>>,
+}
+
+/// One v1 `dependencies` entry.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct V1Entry {
+    version: Option<String>,
+    resolved: Option<String>,
+    integrity: Option<String>,
+    dev: bool,
+    optional: bool,
+    bundled: bool,
+    requires: Option<BTreeMap<String, String>>,
+    dependencies: Option<Ordered<V1Entry>>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The install tree both versions are read into, and npm's lookup over it.
+
+/// A node of the install tree: a package at a location, with the names it depends on.
+struct Node {
+    id: PackageId,
+    /// Whether the node is a project, whose devDependencies are installed too.
+    deps: Vec<String>,
+}
+
+#[derive(Default)]
+struct Tree {
+    inv: Inventory,
+    /// Location (`node_modules/a/node_modules/b`, `""`, `workspaces/x`) → node.
+    nodes: HashMap<String, Node>,
+    /// Order in which locations were read, for deterministic edge insertion.
+    order: Vec<String>,
+    /// Symlink location → target location.
+    links: HashMap<String, String>,
+}
+
+impl Tree {
+    fn insert(&mut self, location: String, id: PackageId, deps: Vec<String>) {
+        self.order.push(location.clone());
+        self.nodes.insert(location, Node { id, deps });
+    }
+
+    /// Finds the location `name` resolves to from `from`, walking up the folders as Node does,
+    /// and following a symlink to its target.
+    fn resolve(&self, from: &str, name: &str) -> Option<&Node> {
+        let mut base = from;
+        loop {
+            let candidate = if base.is_empty() {
+                format!("node_modules/{name}")
+            } else {
+                format!("{base}/node_modules/{name}")
+            };
+            if let Some(node) = self.nodes.get(&candidate) {
+                return Some(node);
+            }
+            if let Some(target) = self.links.get(&candidate) {
+                return self.nodes.get(target);
+            }
+            if base.is_empty() {
+                return None;
+            }
+            base = base.rsplit_once('/').map(|(parent, _)| parent).unwrap_or("");
+        }
+    }
+
+    fn into_inventory(mut self) -> Inventory {
+        let mut edges = Vec::new();
+        for loc in &self.order {
+            let Some(node) = self.nodes.get(loc) else {
+                continue;
+            };
+            for dep in &node.deps {
+                if let Some(target) = self.resolve(loc, dep) {
+                    edges.push((node.id.clone(), target.id.clone()));
+                }
+            }
+        }
+        for (from, to) in edges {
+            self.inv.depend(&from, &to);
+        }
+        self.inv
+    }
+}
+
+fn too_many(file: &str) -> ParseError {
+    ParseError::new(
+        file,
+        ParseErrorKind::TooMany {
+            what: "packages",
+            limit: MAX_ENTRIES,
+        },
+    )
+}
+
+fn read_packages(
+    file: &str,
+    text: &str,
+    lines: &Lines,
+    lock: &Lockfile,
+    packages: &Ordered<Entry>,
+    tree: &mut Tree,
+) -> Result<(), ParseError> {
+    if packages.0.len() > MAX_ENTRIES {
+        return Err(too_many(file));
+    }
+    let mut finder = KeyFinder::new(text, find_top_key(text, "packages"));
+    for (key, e) in &packages.0 {
+        let line = finder.find_json(key, b'{').map(|o| lines.line_of(o));
+        let mut deps: Vec<String> = Vec::new();
+        let mut push = |m: &Option<BTreeMap<String, String>>| {
+            deps.extend(m.iter().flat_map(|m| m.keys().cloned()));
+        };
+        push(&e.dependencies);
+        push(&e.optional_dependencies);
+        push(&e.peer_dependencies);
+        if key.is_empty() {
+            let name = e
+                .name
+                .clone()
+                .or_else(|| lock.name.clone())
+                .unwrap_or_else(|| dir_name(file));
+            let mut root = Package::new(Ecosystem::Npm, name).found_in(file, line);
+            root.version = e.version.clone().or_else(|| lock.version.clone());
+            root.purl = root_purl(&root);
+            add_license(&mut root, e.license.as_ref());
+            push(&e.dev_dependencies);
+            let id = tree.inv.add_root(root);
+            tree.insert(String::new(), id, deps);
+            continue;
+        }
+        if e.link {
+            if let Some(target) = &e.resolved {
+                tree.links.insert(key.clone(), normalise_path(target));
+            }
+            continue;
+        }
+        let Some((_, path_name)) = key.rsplit_once("node_modules/") else {
+            // A folder outside node_modules: a workspace member or a `file:` dependency.
+            let name = e
+                .name
+                .clone()
+                .unwrap_or_else(|| key.rsplit('/').next().unwrap_or(key).to_owned());
+            let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
+            project.version = e.version.clone();
+            project.purl = root_purl(&project);
+            project.source = Source::Path { path: key.clone() };
+            project.scope = entry_scope(e);
+            add_license(&mut project, e.license.as_ref());
+            push(&e.dev_dependencies);
+            let id = tree.inv.add_root(project);
+            tree.insert(key.clone(), id, deps);
+            continue;
+        };
+        let name = e.name.as_deref().unwrap_or(path_name);
+        let mut p = npm_package(name, e.version.as_deref(), file, line);
+        if name != path_name {
+            p.properties
+                .insert("vouch:npm-alias".to_owned(), path_name.to_owned());
+        }
+        if let Some(resolved) = &e.resolved {
+            set_source(&mut p, source_from_resolved(resolved));
+        }
+        if let Some(integrity) = &e.integrity {
+            add_integrity(&mut p, integrity);
+        }
+        add_license(&mut p, e.license.as_ref());
+        p.scope = entry_scope(e);
+        if e.peer {
+            p.properties
+                .insert("vouch:npm-peer".to_owned(), "true".to_owned());
+        }
+        if e.in_bundle {
+            p.properties
+                .insert("vouch:bundled".to_owned(), "true".to_owned());
+        }
+        let id = tree.inv.add(p);
+        tree.insert(key.clone(), id, deps);
+    }
+    Ok(())
+}
+
+fn entry_scope(e: &Entry) -> Scope {
+    if e.dev {
+        Scope::Dev
+    } else if e.optional || e.dev_optional {
+        // `devOptional`: needed by a dev dependency or an optional one; a production install
+        // with optional dependencies includes it, so optional is the honest floor.
+        Scope::Optional
+    } else {
+        Scope::Required
+    }
+}
+
+/// A relative link target as a `packages` key (`./a/b/` → `a/b`).
+fn normalise_path(path: &str) -> String {
+    let p = path.strip_prefix("file:").unwrap_or(path);
+    let p = p.trim_start_matches("./").trim_end_matches('/');
+    p.replace('\\', "/")
+}
+
+fn read_v1(
+    file: &str,
+    text: &str,
+    lines: &Lines,
+    lock: &Lockfile,
+    tree: &mut Tree,
+) -> Result<(), ParseError> {
+    let name = lock.name.clone().unwrap_or_else(|| dir_name(file));
+    let mut root = Package::new(Ecosystem::Npm, name).found_in(file, Some(1));
+    root.version = lock.version.clone();
+    root.purl = root_purl(&root);
+    let root_id = tree.inv.add_root(root);
+    tree.insert(String::new(), root_id, Vec::new());
+    let Some(deps) = &lock.dependencies else {
+        return Ok(());
+    };
+    let mut finder = KeyFinder::new(text, find_top_key(text, "dependencies"));
+    let mut count = 0usize;
+    walk_v1(file, lines, &mut finder, deps, "", tree, &mut count)
+}
+
+fn walk_v1(
+    file: &str,
+    lines: &Lines,
+    finder: &mut KeyFinder<'_>,
+    deps: &Ordered<V1Entry>,
+    parent: &str,
+    tree: &mut Tree,
+    count: &mut usize,
+) -> Result<(), ParseError> {
+    for (name, e) in &deps.0 {
+        *count += 1;
+        if *count > MAX_ENTRIES {
+            return Err(too_many(file));
+        }
+        let line = finder.find_json(name, b'{').map(|o| lines.line_of(o));
+        let location = if parent.is_empty() {
+            format!("node_modules/{name}")
+        } else {
+            format!("{parent}/node_modules/{name}")
+        };
+        let requires: Vec<String> = e
+            .requires
+            .iter()
+            .flat_map(|m| m.keys().cloned())
+            .collect();
+        let version = e.version.as_deref().unwrap_or("");
+        let scope = if e.dev {
+            Scope::Dev
+        } else if e.optional {
+            Scope::Optional
+        } else {
+            Scope::Required
+        };
+        let id = if let Some(path) = version.strip_prefix("file:") {
+            let mut project = Package::new(Ecosystem::Npm, name.clone()).found_in(file, line);
+            project.source = Source::Path {
+                path: path.to_owned(),
+            };
+            project.scope = scope;
+            tree.inv.add_root(project)
+        } else {
+            let (real, version, spec) = match version.strip_prefix("npm:").and_then(split_spec) {
+                Some((real, v)) => (real, Some(v), None),
+                None if is_version(version) => (name.as_str(), Some(version), None),
+                None => (name.as_str(), None, Some(version)),
+            };
+            let mut p = npm_package(real, version, file, line);
+            if real != name {
+                p.properties
+                    .insert("vouch:npm-alias".to_owned(), name.clone());
+            }
+            match (spec.filter(|s| !s.is_empty()), &e.resolved) {
+                (_, Some(resolved)) => set_source(&mut p, source_from_resolved(resolved)),
+                (Some(spec), None) => set_source(&mut p, source_from_resolved(spec)),
+                (None, None) => {}
+            }
+            if let Some(integrity) = &e.integrity {
+                add_integrity(&mut p, integrity);
+            }
+            p.scope = scope;
+            if e.bundled {
+                p.properties
+                    .insert("vouch:bundled".to_owned(), "true".to_owned());
+            }
+            tree.inv.add(p)
+        };
+        tree.insert(location.clone(), id, requires);
+        if let Some(children) = &e.dependencies {
+            walk_v1(file, lines, finder, children, &location, tree, count)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a v1 `version` is a plain version rather than a URL, path or git spec.
+fn is_version(v: &str) -> bool {
+    !v.is_empty() && !v.contains(':') && !v.contains('/')
+}
+
+/// The licence of a `packages` entry: a string, or the legacy `{ "type": ... }` object.
+fn add_license(p: &mut Package, license: Option<&serde_json::Value>) {
+    let value = match license {
+        Some(serde_json::Value::String(s)) => Some(s.as_str()),
+        Some(serde_json::Value::Object(o)) => o.get("type").and_then(|t| t.as_str()),
+        _ => None,
+    };
+    if let Some(v) = value.filter(|v| !v.is_empty()) {
+        p.licenses.insert(v.to_owned());
+    }
+}
+
+/// The 1-based line of the first `"key":` in a JSON text (for errors about top-level fields).
+fn line_of_key(text: &str, key: &str) -> usize {
+    let offset = find_top_key(text, key);
+    common::line_col_of_bytes(text.as_bytes(), offset).0
+}
+
+/// Offset of a top-level key such as `"packages":`, or 0 when absent.
+fn find_top_key(text: &str, key: &str) -> usize {
+    common::find_from(text, &format!("\"{key}\""), 0).unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by the JavaScript parsers (npm, yarn, pnpm, bun).
+
+/// An npm library package: `@scope/name` becomes purl namespace `@scope` and name `name`.
+pub(crate) fn npm_package(
+    name: &str,
+    version: Option<&str>,
+    file: &str,
+    line: Option<u32>,
+) -> Package {
+    let (scope, bare) = common::npm_name(name);
+    common::package(Ecosystem::Npm, scope, bare, version, file, line)
+}
+
+/// The purl of a project (workspace member), when it has a name an npm purl accepts.
+pub(crate) fn root_purl(p: &Package) -> Option<vouch_inventory::PackageUrl> {
+    let (scope, bare) = common::npm_name(&p.name);
+    common::purl(Ecosystem::Npm, scope, bare, p.version.as_deref())
+}
+
+/// A project named after the lockfile's directory (or the file, when it has none), for formats
+/// that record no project of their own.
+pub(crate) fn synthetic_root(file: &str) -> Package {
+    Package::new(Ecosystem::Npm, dir_name(file)).found_in(file, None)
+}
+
+/// The name of the directory holding `file`, or the file's own name when it has none.
+pub(crate) fn dir_name(file: &str) -> String {
+    let trimmed = file.trim_end_matches(['/', '\\']);
+    let mut parts = trimmed.rsplit(['/', '\\']);
+    let file_name = parts.next().unwrap_or(trimmed);
+    parts
+        .next()
+        .filter(|d| !d.is_empty() && *d != "." && *d != "..")
+        .unwrap_or(file_name)
+        .to_owned()
+}
+
+/// Splits `name@spec` at the `@` that ends the name (`@scope/name@1.0.0` → `@scope/name`,
+/// `1.0.0`). `None` when there is no such `@` or the name is empty.
+pub(crate) fn split_spec(s: &str) -> Option<(&str, &str)> {
+    let start = usize::from(s.starts_with('@'));
+    let at = s.get(start..)?.find('@')? + start;
+    let name = s.get(..at)?;
+    let spec = s.get(at + 1..)?;
+    (!name.is_empty()).then_some((name, spec))
+}
+
+/// Records an SRI integrity string as hashes, keeping every algorithm; a malformed value is
+/// kept as a property for the lock checks rather than failing the parse.
+pub(crate) fn add_integrity(p: &mut Package, integrity: &str) {
+    match Digest::from_sri_list(integrity) {
+        Ok(digests) if !digests.is_empty() => p.hashes.extend(digests),
+        _ => {
+            p.properties.insert(
+                "vouch:integrity-malformed".to_owned(),
+                integrity.to_owned(),
+            );
+        }
+    }
+}
+
+/// Sets the source and the purl qualifiers the purl specification asks for: `vcs_url` for git,
+/// `download_url` for a plain URL.
+pub(crate) fn set_source(p: &mut Package, source: Source) {
+    let qualifier = match &source {
+        Source::Git { url, commit, .. } => Some(("vcs_url", vcs_url(url, commit.as_deref()))),
+        Source::Url { url } => Some(("download_url", url.clone())),
+        _ => None,
+    };
+    if let (Some((key, value)), Some(purl)) = (qualifier, p.purl.take()) {
+        p.purl = Some(purl.clone().with_qualifier(key, &value).unwrap_or(purl));
+    }
+    p.source = source;
+}
+
+/// A purl `vcs_url` value, `git+<url>@<commit>`.
+fn vcs_url(url: &str, commit: Option<&str>) -> String {
+    let base = if url.starts_with("git+") || url.starts_with("git://") {
+        url.to_owned()
+    } else {
+        format!("git+{url}")
+    };
+    match commit {
+        Some(c) if !c.is_empty() => format!("{base}@{c}"),
+        _ => base,
+    }
+}
+
+/// Classifies a `resolved` URL or a dependency spec: registry tarball, git repository (with the
+/// commit from the fragment), `file:` path or other URL. Credentials in URLs are dropped.
+pub(crate) fn source_from_resolved(raw: &str) -> Source {
+    let r = raw.trim();
+    if let Some(path) = r.strip_prefix("file:") {
+        return Source::Path {
+            path: path.to_owned(),
+        };
+    }
+    if let Some(src) = codeload_git(r) {
+        return src;
+    }
+    if is_git_spec(r) {
+        let (url, fragment) = r.split_once('#').unwrap_or((r, ""));
+        let (commit, reference) = git_fragment(fragment);
+        return Source::Git {
+            url: redact_url(url),
+            commit,
+            reference,
+        };
+    }
+    if r.starts_with("https://") || r.starts_with("http://") {
+        let url = redact_url(r);
+        // Registries serve tarballs at `<registry>/<name>/-/<name>-<version>.tgz`.
+        return if r.contains("/-/") {
+            Source::Registry { url: Some(url) }
+        } else {
+            Source::Url { url }
+        };
+    }
+    Source::Unknown
+}
+
+/// Whether a spec names a git repository (as npm, yarn and bun write them).
+pub(crate) fn is_git_spec(s: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "git+", "git://", "git@", "ssh://", "github:", "gitlab:", "bitbucket:", "gist:",
+    ];
+    if PREFIXES.iter().any(|p| s.starts_with(p)) {
+        return true;
+    }
+    let Some(rest) = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let path = rest.split('#').next().unwrap_or(rest);
+    if path.ends_with(".git") {
+        return true;
+    }
+    // `https://github.com/owner/repo#sha`: a hosted repository, not a download.
+    let host = path.split('/').next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or(host);
+    matches!(host, "github.com" | "gitlab.com" | "bitbucket.org")
+        && path.split('/').filter(|s| !s.is_empty()).count() == 3
+}
+
+/// `https://codeload.github.com/<owner>/<repo>/tar.gz/<sha>`, GitHub's tarball of a commit, is
+/// a git source.
+fn codeload_git(url: &str) -> Option<Source> {
+    let rest = url.strip_prefix("https://codeload.github.com/")?;
+    let mut parts = rest.split('/');
+    let (owner, repo, kind, commit) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if !matches!(kind, "tar.gz" | "legacy.tar.gz" | "zip") || commit.is_empty() {
+        return None;
+    }
+    Some(Source::Git {
+        url: format!("https://github.com/{owner}/{repo}.git"),
+        commit: Some(commit.to_owned()),
+        reference: None,
+    })
+}
+
+/// Reads a git URL fragment: a bare commit (`#<hex>`), a reference (`#main`), or yarn berry's
+/// `commit=<hex>&head=<ref>` parameters.
+pub(crate) fn git_fragment(fragment: &str) -> (Option<String>, Option<String>) {
+    let mut commit = None;
+    let mut reference = None;
+    for part in fragment.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .or_else(|| part.split_once(':'))
+            .unwrap_or(("", part));
+        match k {
+            "commit" => commit = Some(v.to_owned()),
+            "" if is_hex_commit(v) => commit = Some(v.to_owned()),
+            _ => reference = Some(v.to_owned()),
+        }
+    }
+    (commit, reference)
+}
+
+/// Whether `s` looks like a (possibly abbreviated) git commit id.
+pub(crate) fn is_hex_commit(s: &str) -> bool {
+    (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Drops credentials from a URL: user and password for http(s), the password elsewhere (the
+/// `git@` user of an ssh URL is kept, as it is not a secret).
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = rest.get(..authority_end).unwrap_or(rest);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let tail = rest.get(authority_end..).unwrap_or("");
+    if scheme.contains("ssh") && !userinfo.contains(':') {
+        return url.to_owned();
+    }
+    format!("{scheme}://{host}{tail}")
+}
+
+/// Marks as dev-only every library reachable only from the projects' dev dependencies, for
+/// formats that record the dev/prod split only at the projects (pnpm 9, bun). Edges out of
+/// projects are not followed: each project's own edges are in `prod` or `dev`.
+pub(crate) fn mark_dev_only(inv: &mut Inventory, prod: &[PackageId], dev: &[PackageId]) {
+    let reach = |inv: &Inventory, starts: &[PackageId]| {
+        let mut seen: HashSet<PackageId> = HashSet::new();
+        let mut queue: Vec<PackageId> = starts.to_vec();
+        while let Some(id) = queue.pop() {
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            if inv.get(&id).is_some_and(|p| p.kind == Kind::Library) {
+                queue.extend(inv.dependencies(&id).cloned());
+            }
+        }
+        seen
+    };
+    let prod_set = reach(inv, prod);
+    let dev_set = reach(inv, dev);
+    for id in dev_set.difference(&prod_set) {
+        if let Some(p) = inv.get_mut(id)
+            && p.kind == Kind::Library
+            && p.scope == Scope::Required
+        {
+            p.scope = Scope::Dev;
+        }
+    }
+}
+
+/// A map that keeps the file's order (serde maps into `BTreeMap` sort their keys, and the line
+/// finder needs entries in file order).
+pub(crate) struct Ordered<V>(pub(crate) Vec<(String, V)>);
+
+impl<V> Default for Ordered<V> {
+    fn default() -> Self {
+        Ordered(Vec::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V_<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for V_<V> {
+            type Value = Ordered<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<Scalar, V>()? {
+                    if out.len() >= MAX_ENTRIES {
+                        return Err(de::Error::custom(format!(
+                            "more than {MAX_ENTRIES} entries in one map"
+                        )));
+                    }
+                    out.push((k.0, v));
+                }
+                Ok(Ordered(out))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Ordered(Vec::new()))
+            }
+        }
+        d.deserialize_any(V_(PhantomData))
+    }
+}
+
+/// A scalar read as a string: YAML writes `version: 1.0` as a number and `lockfileVersion: 5.4`
+/// as a float, JSON writes `lockfileVersion: 3` as a number.
+pub(crate) struct Scalar(pub(crate) String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V_;
+        impl Visitor<'_> for V_ {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+                Ok(Scalar(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+                Ok(Scalar(String::new()))
+            }
+        }
+        d.deserialize_any(V_)
+    }
+}
+
+/// Finds where map keys start, scanning forward only, so that looking up every entry of a file
+/// in order costs one pass over it.
+pub(crate) struct KeyFinder<'t> {
+    text: &'t str,
+    cursor: usize,
+}
+
+impl<'t> KeyFinder<'t> {
+    pub(crate) fn new(text: &'t str, start: usize) -> Self {
+        KeyFinder {
+            text,
+            cursor: start,
+        }
+    }
+
+    /// The offset of the JSON key `key` written at the start of a line and followed by `:` and
+    /// `opener` (`{` or `[`); `None` (and the cursor stays) when not found.
+    pub(crate) fn find_json(&mut self, key: &str, opener: u8) -> Option<usize> {
+        let needle = serde_json::to_string(key).ok()?;
+        let bytes = self.text.as_bytes();
+        let mut from = self.cursor;
+        loop {
+            let pos = common::find_from(self.text, &needle, from)?;
+            let end = pos + needle.len();
+            from = end;
+            if !at_line_start(bytes, pos) {
+                continue;
+            }
+            let mut i = end;
+            while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+                i += 1;
+            }
+            if bytes.get(i) != Some(&b':') {
+                continue;
+            }
+            i += 1;
+            while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+                i += 1;
+            }
+            if bytes.get(i) == Some(&opener) {
+                self.cursor = end;
+                return Some(pos);
+            }
+        }
+    }
+
+    /// The offset of a YAML mapping key written at column `indent`, plain or quoted, followed by
+    /// `:`; `None` (and the cursor stays) when not found.
+    pub(crate) fn find_yaml(&mut self, key: &str, indent: usize) -> Option<usize> {
+        if key.is_empty() {
+            return None;
+        }
+        let bytes = self.text.as_bytes();
+        let mut from = self.cursor;
+        loop {
+            let pos = common::find_from(self.text, key, from)?;
+            let end = pos + key.len();
+            from = end;
+            let quoted = pos > 0 && matches!(bytes.get(pos - 1), Some(b'"' | b'\''));
+            let start = if quoted { pos - 1 } else { pos };
+            if start < indent {
+                continue;
+            }
+            let line_start = start - indent;
+            let indent_ok = bytes
+                .get(line_start..start)
+                .is_some_and(|s| s.iter().all(|b| *b == b' '))
+                && (line_start == 0 || bytes.get(line_start - 1) == Some(&b'\n'));
+            if !indent_ok {
+                continue;
+            }
+            let after = if quoted { end + 1 } else { end };
+            if quoted && bytes.get(end) != bytes.get(pos - 1) {
+                continue;
+            }
+            if bytes.get(after) == Some(&b':') {
+                self.cursor = after;
+                return Some(start);
+            }
+        }
+    }
+}
+
+/// Whether only spaces or tabs precede `pos` on its line.
+fn at_line_start(bytes: &[u8], pos: usize) -> bool {
+    let mut i = pos;
+    while i > 0 {
+        match bytes.get(i - 1) {
+            Some(b'\n') => return true,
+            Some(b' ' | b'\t') => i -= 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Attaches to `root` every library that no project reaches: first those nothing depends on,
+/// then one member of each remaining dependency cycle (in inventory order), for formats that do
+/// not record which packages the project asked for (yarn classic, npm v1).
+pub(crate) fn attach_unreachable(inv: &mut Inventory, root: &PackageId) {
+    let has_parent: HashSet<PackageId> = inv.edges().map(|(_, to)| to.clone()).collect();
+    let orphans: Vec<PackageId> = inv
+        .libraries()
+        .filter(|(id, _)| !has_parent.contains(*id))
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in &orphans {
+        inv.depend(root, id);
+    }
+    let mut reached: HashSet<PackageId> = HashSet::new();
+    for r in inv.roots().clone() {
+        reached.extend(inv.reachable(&r));
+    }
+    let libraries: Vec<PackageId> = inv.libraries().map(|(id, _)| id.clone()).collect();
+    for id in libraries {
+        if !reached.contains(&id) {
+            inv.depend(root, &id);
+            reached.insert(id.clone());
+            reached.extend(inv.reachable(&id));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_split() {
+        assert_eq!(split_spec("@babel/core@7.0.0"), Some(("@babel/core", "7.0.0")));
+        assert_eq!(split_spec("lodash@npm:^4"), Some(("lodash", "npm:^4")));
+        assert_eq!(split_spec("lodash"), None);
+        assert_eq!(split_spec("@x"), None);
+    }
+
+    #[test]
+    fn resolved_urls() {
+        assert_eq!(
+            source_from_resolved("git+ssh://git@github.com/a/b.git#0123456789abcdef0123456789abcdef01234567"),
+            Source::Git {
+                url: "git+ssh://git@github.com/a/b.git".into(),
+                commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+                reference: None
+            }
+        );
+        assert_eq!(
+            source_from_resolved("https://tok@github.com/a/b.git#main"),
+            Source::Git {
+                url: "https://github.com/a/b.git".into(),
+                commit: None,
+                reference: Some("main".into())
+            }
+        );
+        assert_eq!(
+            source_from_resolved("https://registry.npmjs.org/a/-/a-1.0.0.tgz"),
+            Source::Registry {
+                url: Some("https://registry.npmjs.org/a/-/a-1.0.0.tgz".into())
+            }
+        );
+        assert_eq!(source_from_resolved("file:../x"), Source::Path { path: "../x".into() });
+    }
+
+    #[test]
+    fn key_finder_skips_values_and_nested_keys() {
+        let text = "{\n  \"a\": {\n    \"requires\": {\n      \"b\": \"^1\"\n    }\n  },\n  \"b\": {}\n}";
+        let mut f = KeyFinder::new(text, 0);
+        assert_eq!(f.find_json("a", b'{'), Some(4));
+        let b = f.find_json("b", b'{').unwrap();
+        assert_eq!(common::line_col_of_bytes(text.as_bytes(), b).0, 7);
+    }
 }

@@ -14,6 +14,9 @@
 //! lines can be found by one forward scan, and [`project_name`] names the synthetic root of
 //! formats that record no project.
 
+// `ParseError` (error.rs) is larger than clippy's default threshold; every parser returns it.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::marker::PhantomData;
@@ -31,8 +34,10 @@ use crate::{Input, ParseError, ParseErrorKind};
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let file = input.file;
     let text = input.text()?;
+    // The version decides the layout, so it is checked before the entries are read.
+    let head: Head = common::json(file, text)?;
+    check_version(file, head.version.as_ref())?;
     let lock: Lock = common::json(file, text)?;
-    check_version(file, lock.version.as_ref())?;
     let sections = lock.dependencies.map(|d| d.0).unwrap_or_default();
     let total: usize = sections.iter().map(|(_, s)| s.0.len()).sum();
     if total > MAX_ENTRIES {
@@ -47,11 +52,13 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
 
     let lines = Lines::new(text);
     let mut inv = Inventory::new();
-    let root = inv.add_root(Package::new(Ecosystem::Nuget, project_name(file)).found_in(file, None));
+    let root =
+        inv.add_root(Package::new(Ecosystem::Nuget, project_name(file)).found_in(file, None));
 
     // Pass 1: every entry becomes a package (or a project root), indexed per framework by
     // lowercase name so that dependency names resolve the way NuGet compares them.
     let mut index: HashMap<&str, HashMap<String, PackageId>> = HashMap::new();
+    let mut libraries: Vec<PackageId> = Vec::new();
     let mut frameworks: BTreeMap<PackageId, BTreeSet<&str>> = BTreeMap::new();
     let mut cursor = find_object_key(text, "dependencies", 0).unwrap_or(0);
     for (framework, entries) in &sections {
@@ -65,7 +72,8 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                 lines.line_of(at)
             });
             let kind = entry.kind.as_deref().ok_or_else(|| {
-                let e = ParseError::missing(file, "type", format!("package `{name}` in `{framework}`"));
+                let e =
+                    ParseError::missing(file, "type", format!("package `{name}` in `{framework}`"));
                 at_line(e, line)
             })?;
             let id = match kind {
@@ -78,6 +86,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                 "Direct" | "Transitive" | "CentralTransitive" => {
                     let p = library(file, framework, name, kind, entry, line)?;
                     let id = inv.add(p);
+                    libraries.push(id.clone());
                     frameworks
                         .entry(id.clone())
                         .or_default()
@@ -100,6 +109,8 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
 
     // Pass 2: edges. A runtime-specific section (`net8.0/linux-x64`) lists only the packages
     // with runtime assets; names it does not hold resolve in its framework's section.
+    let mut depended_on: BTreeSet<PackageId> = BTreeSet::new();
+    let mut kinds: Vec<(PackageId, Option<&str>)> = Vec::new();
     for (framework, entries) in &sections {
         let base = framework.split_once('/').map(|(b, _)| b);
         let lookup = |dep: &str| -> Option<PackageId> {
@@ -110,8 +121,6 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                 .or_else(|| base.and_then(|b| index.get(b)).and_then(|m| m.get(&key)))
                 .cloned()
         };
-        let mut depended_on: BTreeSet<PackageId> = BTreeSet::new();
-        let mut ids = Vec::with_capacity(entries.0.len());
         for (name, entry) in &entries.0 {
             let Some(from) = lookup(name) else { continue };
             for dep in entry.dependencies.iter().flat_map(|d| d.keys()) {
@@ -120,15 +129,22 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                     depended_on.insert(to);
                 }
             }
-            ids.push((from, entry.kind.as_deref()));
+            kinds.push((from, entry.kind.as_deref()));
         }
-        // The lockfile's own project depends on its `Direct` packages and on the project
-        // references that no other project in this framework pulls in.
-        for (id, kind) in ids {
-            let top_project = kind == Some("Project") && !depended_on.contains(&id);
-            if kind == Some("Direct") || top_project {
-                inv.depend(&root, &id);
-            }
+    }
+    // The lockfile's own project depends on its `Direct` packages and on the project
+    // references that no other project pulls in.
+    for (id, kind) in kinds {
+        let top_project = kind == Some("Project") && !depended_on.contains(&id);
+        if kind == Some("Direct") || top_project {
+            inv.depend(&root, &id);
+        }
+    }
+    // A package nothing in the file depends on (a runtime pack in a RID section) belongs to
+    // the lockfile's project too.
+    for id in libraries {
+        if !depended_on.contains(&id) {
+            inv.depend(&root, &id);
         }
     }
 
@@ -142,10 +158,15 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     Ok(inv)
 }
 
+/// Just the format version.
+#[derive(Deserialize)]
+pub(crate) struct Head {
+    pub(crate) version: Option<serde_json::Value>,
+}
+
 /// The top level of `packages.lock.json`.
 #[derive(Deserialize)]
 struct Lock {
-    version: Option<serde_json::Value>,
     dependencies: Option<Ordered<Ordered<Entry>>>,
 }
 
@@ -186,7 +207,11 @@ fn library(
     line: Option<u32>,
 ) -> Result<Package, ParseError> {
     let version = entry.resolved.as_deref().ok_or_else(|| {
-        let e = ParseError::missing(file, "resolved", format!("package `{name}` in `{framework}`"));
+        let e = ParseError::missing(
+            file,
+            "resolved",
+            format!("package `{name}` in `{framework}`"),
+        );
         at_line(e, line)
     })?;
     let mut p = common::package(Ecosystem::Nuget, None, name, Some(version), file, line);

@@ -1,13 +1,588 @@
-//! Parser for this format (not yet implemented).
+//! Parser for `pnpm-lock.yaml`, lockfileVersion 5.x, 6.x and 9.x.
+//!
+//! pnpm documents the lockfile with its types in the `@pnpm/lockfile.types` package
+//! (<https://github.com/pnpm/pnpm/tree/main/lockfile/types>) and the dependency path syntax in
+//! `@pnpm/dependency-path`; user-facing notes are at <https://pnpm.io/git#lockfiles>.
+//!
+//! - 5.x: `packages` keys are dependency paths `/name/1.2.3_peer@1.0.0` (`_` starts the peer
+//!   suffix; other registries and git hosts appear as `host/name/1.2.3`), entries carry
+//!   `dev: true|false` and `optional: true`.
+//! - 6.x: keys are `/name@1.2.3(peer@1.0.0)`.
+//! - 9.x: `packages` holds `name@1.2.3` (metadata and `resolution`), `snapshots` holds the
+//!   peer-resolved variants `name@1.2.3(peer@1.0.0)` with their dependencies; dev/prod is only
+//!   recorded at the importers.
+//!
+//! Peer-suffix variants collapse to one package per name and version. `importers` (or the
+//! top-level `dependencies` of a single-project 5.x/6.x file) are the workspace projects, `.`
+//! being the root; `file:` and `link:` packages are projects too. A lockfile may be a stream of
+//! two YAML documents (pnpm 10 puts its own tooling lock first): the last document with a
+//! `lockfileVersion` is the project's.
 
-use vouch_inventory::Inventory;
+use std::collections::{BTreeMap, HashMap};
 
+use serde::Deserialize;
+use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Scope, Source};
+
+use crate::common::{Lines, MAX_ENTRIES};
+use crate::npm::{
+    KeyFinder, Ordered, Scalar, add_integrity, attach_unreachable, dir_name, mark_dev_only,
+    npm_package, root_purl, set_source, source_from_resolved, split_spec,
+};
 use crate::{Input, ParseError, ParseErrorKind};
 
 /// Parses the lockfile.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
-    Err(ParseError::new(
-        input.file,
-        ParseErrorKind::Io("this format is not implemented yet".to_owned()),
-    ))
+    let file = input.file;
+    let text = input.text()?;
+    let (lock, doc_start) = select_document(file, text)?;
+    let lines = Lines::new(text);
+    let doc_text = text.get(doc_start..).unwrap_or("");
+    let version_line = find_section(doc_text, "lockfileVersion")
+        .map(|o| lines.line_of(o + doc_start) as usize);
+    let raw_version = lock
+        .lockfile_version
+        .as_ref()
+        .map(|v| v.0.clone())
+        .unwrap_or_default();
+    let major = match raw_version.split('.').next().and_then(|m| m.parse::<u32>().ok()) {
+        Some(m @ (5 | 6 | 9)) => m,
+        _ => {
+            let e = ParseError::new(
+                file,
+                ParseErrorKind::UnsupportedVersion {
+                    what: "lockfileVersion".to_owned(),
+                    found: raw_version,
+                    supported: "5.x, 6.x and 9.x".to_owned(),
+                },
+            );
+            return Err(match version_line {
+                Some(l) => e.at_line(l),
+                None => e,
+            });
+        }
+    };
+    let packages = lock.packages.unwrap_or_default();
+    let snapshots = lock.snapshots.unwrap_or_default();
+    if packages.0.len() > MAX_ENTRIES || snapshots.0.len() > MAX_ENTRIES {
+        return Err(ParseError::new(
+            file,
+            ParseErrorKind::TooMany {
+                what: "packages",
+                limit: MAX_ENTRIES,
+            },
+        ));
+    }
+
+    let mut inv = Inventory::new();
+    // Every key (as written and without its peer suffix) → package.
+    let mut keys: HashMap<String, PackageId> = HashMap::new();
+
+    // Packages.
+    let start = find_section(doc_text, "packages").map_or(doc_start, |o| o + doc_start);
+    let mut finder = KeyFinder::new(text, start);
+    let mut package_edges: Vec<(PackageId, &Pkg)> = Vec::new();
+    let empty = Pkg::default();
+    for (key, pkg) in &packages.0 {
+        let pkg = pkg.as_ref().unwrap_or(&empty);
+        let line = finder.find_yaml(key, 2).map(|o| lines.line_of(o));
+        let id = add_package(file, key, pkg, major, line, &mut inv).map_err(|e| match line {
+            Some(l) => e.at_line(l as usize),
+            None => e,
+        })?;
+        keys.insert(key.clone(), id.clone());
+        keys.entry(strip_peers(key, major).to_owned())
+            .or_insert_with(|| id.clone());
+        if major < 9 {
+            package_edges.push((id, pkg));
+        }
+    }
+
+    // Snapshots (9.x): peer-resolved variants of the packages, with their dependencies.
+    let mut snapshot_edges: Vec<(PackageId, &Snapshot)> = Vec::new();
+    let empty_snapshot = Snapshot::default();
+    for (key, snap) in &snapshots.0 {
+        let snap = snap.as_ref().unwrap_or(&empty_snapshot);
+        let base = strip_peers(key, major);
+        let id = match keys.get(base) {
+            Some(id) => id.clone(),
+            None => {
+                // A snapshot without package metadata: still a package.
+                let id = add_package(file, base, &empty, major, None, &mut inv)?;
+                keys.insert(base.to_owned(), id.clone());
+                id
+            }
+        };
+        if let Some(p) = inv.get_mut(&id) {
+            if snap.optional && p.scope == Scope::Required {
+                p.scope = Scope::Optional;
+            }
+            if key.contains("(patch_hash=") {
+                p.properties
+                    .insert("vouch:patched".to_owned(), "true".to_owned());
+            }
+        }
+        keys.insert(key.clone(), id.clone());
+        snapshot_edges.push((id, snap));
+    }
+
+    // Importers: the workspace projects.
+    let has_importers = lock.importers.is_some();
+    let mut importers: Vec<(String, Importer)> = match lock.importers {
+        Some(Ordered(list)) => list
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or_default()))
+            .collect(),
+        None => vec![(
+            ".".to_owned(),
+            Importer {
+                dependencies: lock.dependencies,
+                dev_dependencies: lock.dev_dependencies,
+                optional_dependencies: lock.optional_dependencies,
+            },
+        )],
+    };
+    if importers.is_empty() {
+        importers.push((".".to_owned(), Importer::default()));
+    }
+    let start = find_section(doc_text, "importers").map_or(doc_start, |o| o + doc_start);
+    let mut finder = KeyFinder::new(text, start);
+    let mut importer_ids: HashMap<String, PackageId> = HashMap::new();
+    let mut root = None;
+    for (path, _) in &importers {
+        let line = if has_importers {
+            finder.find_yaml(path, 2).map(|o| lines.line_of(o))
+        } else {
+            // A single-project file: the project's dependencies start at the top level.
+            find_section(doc_text, "dependencies")
+                .or_else(|| find_section(doc_text, "devDependencies"))
+                .map(|o| lines.line_of(o + doc_start))
+        };
+        let name = if path == "." {
+            dir_name(file)
+        } else {
+            path.clone()
+        };
+        let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
+        project.source = Source::Path { path: path.clone() };
+        let id = inv.add_root(project);
+        if path == "." {
+            root = Some(id.clone());
+        }
+        importer_ids.insert(path.clone(), id);
+    }
+
+    let resolve = |name: &str, reference: &str, from_importer: Option<&str>| {
+        if let Some(target) = reference.strip_prefix("link:") {
+            let base = from_importer?;
+            return importer_ids.get(&join_path(base, target)).cloned();
+        }
+        let candidates = [
+            reference.to_owned(),
+            format!("{name}@{reference}"),
+            format!("/{name}@{reference}"),
+            format!("/{name}/{reference}"),
+            format!("/{reference}"),
+        ];
+        candidates.iter().find_map(|c| keys.get(c)).cloned()
+    };
+
+    let mut edges: Vec<(PackageId, PackageId)> = Vec::new();
+    let mut prod_starts = Vec::new();
+    let mut dev_starts = Vec::new();
+    for (path, imp) in &importers {
+        let Some(from) = importer_ids.get(path) else {
+            continue;
+        };
+        let groups = [
+            (&imp.dependencies, false),
+            (&imp.optional_dependencies, false),
+            (&imp.dev_dependencies, true),
+        ];
+        for (group, dev) in groups {
+            for (name, dep) in group.iter().flat_map(|g| g.0.iter()) {
+                if let Some(to) = resolve(name, dep.version(), Some(path)) {
+                    if dev {
+                        dev_starts.push(to.clone());
+                    } else {
+                        prod_starts.push(to.clone());
+                    }
+                    edges.push((from.clone(), to));
+                }
+            }
+        }
+    }
+    for (from, pkg) in &package_edges {
+        for (name, v) in pkg.dependencies.iter().chain(&pkg.optional_dependencies).flatten() {
+            if let Some(to) = resolve(name, &v.0, None) {
+                edges.push((from.clone(), to));
+            }
+        }
+    }
+    for (from, snap) in &snapshot_edges {
+        for (name, v) in snap.dependencies.iter().chain(&snap.optional_dependencies).flatten() {
+            if let Some(to) = resolve(name, &v.0, None) {
+                edges.push((from.clone(), to));
+            }
+        }
+    }
+    for (from, to) in &edges {
+        inv.depend(from, to);
+    }
+    if major >= 9 {
+        mark_dev_only(&mut inv, &prod_starts, &dev_starts);
+    }
+    if let Some(root) = root.or_else(|| inv.roots().iter().next().cloned()) {
+        attach_unreachable(&mut inv, &root);
+    }
+    Ok(inv)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serde shapes.
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Lock {
+    lockfile_version: Option<Scalar>,
+    importers: Option<Ordered<Option<Importer>>>,
+    // Single-project 5.x and 6.x files keep the root's dependencies at the top level.
+    dependencies: Option<Ordered<DepRef>>,
+    dev_dependencies: Option<Ordered<DepRef>>,
+    optional_dependencies: Option<Ordered<DepRef>>,
+    packages: Option<Ordered<Option<Pkg>>>,
+    snapshots: Option<Ordered<Option<Snapshot>>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Importer {
+    dependencies: Option<Ordered<DepRef>>,
+    dev_dependencies: Option<Ordered<DepRef>>,
+    optional_dependencies: Option<Ordered<DepRef>>,
+}
+
+/// An importer's dependency: `name: 1.2.3` (5.x) or `name: {specifier, version}` (6.x, 9.x).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DepRef {
+    Full { version: Scalar },
+    Plain(Scalar),
+}
+
+impl DepRef {
+    fn version(&self) -> &str {
+        match self {
+            DepRef::Full { version } | DepRef::Plain(version) => &version.0,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Pkg {
+    resolution: Option<Resolution>,
+    name: Option<String>,
+    version: Option<Scalar>,
+    dev: Option<bool>,
+    optional: bool,
+    patched: bool,
+    dependencies: Option<BTreeMap<String, Scalar>>,
+    optional_dependencies: Option<BTreeMap<String, Scalar>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Resolution {
+    integrity: Option<String>,
+    tarball: Option<String>,
+    repo: Option<String>,
+    commit: Option<String>,
+    directory: Option<String>,
+    path: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Snapshot {
+    optional: bool,
+    dependencies: Option<BTreeMap<String, Scalar>>,
+    optional_dependencies: Option<BTreeMap<String, Scalar>>,
+}
+
+/// Reads every YAML document and keeps the last one with a `lockfileVersion`, with the offset
+/// where it starts.
+fn select_document(file: &str, text: &str) -> Result<(Lock, usize), ParseError> {
+    let starts = document_starts(text);
+    let mut chosen: Option<(Lock, usize)> = None;
+    for (i, doc) in serde_norway::Deserializer::from_str(text).enumerate() {
+        let lock: Option<Lock> = Option::deserialize(doc).map_err(|e| {
+            let pos = e.location().map(|l| (l.line(), l.column()));
+            let msg = e.to_string();
+            let msg = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m);
+            ParseError::syntax(file, "YAML", msg.to_owned(), pos)
+        })?;
+        if let Some(lock) = lock.filter(|l| l.lockfile_version.is_some()) {
+            chosen = Some((lock, starts.get(i).copied().unwrap_or(0)));
+        }
+    }
+    chosen.ok_or_else(|| ParseError::missing(file, "lockfileVersion", "pnpm-lock.yaml"))
+}
+
+/// Byte offsets where each YAML document begins (after a `---` line, or at 0).
+fn document_starts(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    let mut seen_content = false;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_end();
+        if trimmed == "---" || trimmed.starts_with("--- ") {
+            starts.push(offset + line.len());
+            seen_content = true;
+        } else if !seen_content && !trimmed.is_empty() && !trimmed.starts_with('#') {
+            starts.push(0);
+            seen_content = true;
+        }
+        offset += line.len();
+    }
+    starts
+}
+
+/// Offset of a top-level key `key:` in a document.
+fn find_section(doc: &str, key: &str) -> Option<usize> {
+    if doc.starts_with(&format!("{key}:")) {
+        return Some(0);
+    }
+    crate::common::find_from(doc, &format!("\n{key}:"), 0).map(|o| o + 1)
+}
+
+/// A key without its peer suffix: `(…)` from 6.x on, `_…` in 5.x.
+fn strip_peers(key: &str, major: u32) -> &str {
+    if major >= 6 {
+        return key.split('(').next().unwrap_or(key);
+    }
+    // In 5.x the suffix follows the version segment: `/name/1.0.0_peer@2`.
+    match key.rfind('/') {
+        Some(slash) => {
+            let tail = key.get(slash..).unwrap_or("");
+            match tail.find('_') {
+                Some(u) => key.get(..slash + u).unwrap_or(key),
+                None => key,
+            }
+        }
+        None => key,
+    }
+}
+
+/// `base/../x` → normalised importer path (`.` for the root).
+fn join_path(base: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = if base == "." {
+        Vec::new()
+    } else {
+        base.split('/').filter(|s| !s.is_empty()).collect()
+    };
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// What a dependency path names.
+enum KeyParts {
+    /// A package by name and (when the key has one) version.
+    Package {
+        name: String,
+        version: Option<String>,
+        git: Option<Source>,
+    },
+    /// A local folder or tarball.
+    Local { name: Option<String>, path: String },
+}
+
+fn parse_key(key: &str, major: u32) -> Option<KeyParts> {
+    if let Some(path) = key.strip_prefix("file:") {
+        return Some(KeyParts::Local {
+            name: None,
+            path: path.to_owned(),
+        });
+    }
+    let body = strip_peers(key, major);
+    let slash = body.starts_with('/');
+    let body = body.strip_prefix('/').unwrap_or(body);
+    // `name@version` (6.x on), unless the name part is a host path.
+    let named = split_spec(body).filter(|(name, _)| {
+        major >= 6 && name.matches('/').count() == usize::from(name.starts_with('@'))
+    });
+    if let Some((name, rest)) = named {
+        for prefix in ["file:", "link:"] {
+            if let Some(path) = rest.strip_prefix(prefix) {
+                return Some(KeyParts::Local {
+                    name: Some(name.to_owned()),
+                    path: path.to_owned(),
+                });
+            }
+        }
+        let is_url = rest.contains("://");
+        return Some(KeyParts::Package {
+            name: name.to_owned(),
+            version: (!is_url && !rest.is_empty()).then(|| rest.to_owned()),
+            git: is_url.then(|| source_from_resolved(rest)),
+        });
+    }
+    // 5.x paths, and hosts in any version: `[host]/name/version` or `@scope/name/version`.
+    let mut segs: Vec<&str> = body.split('/').collect();
+    let host = if !slash && segs.first().is_some_and(|s| s.contains('.') && !s.starts_with('@')) {
+        let h = segs.remove(0);
+        Some(h)
+    } else {
+        None
+    };
+    if let Some(h @ ("github.com" | "gitlab.com" | "bitbucket.org")) = host {
+        let owner = segs.first()?;
+        let repo = segs.get(1)?;
+        let commit = segs.get(2).map(|c| (*c).to_owned());
+        return Some(KeyParts::Package {
+            name: (*repo).to_owned(),
+            version: None,
+            git: Some(Source::Git {
+                url: format!("https://{h}/{owner}/{repo}.git"),
+                commit,
+                reference: None,
+            }),
+        });
+    }
+    if major >= 6
+        && host.is_some()
+        && let Some((name, version)) = split_spec(&segs.join("/"))
+    {
+        return Some(KeyParts::Package {
+            name: name.to_owned(),
+            version: Some(version.to_owned()),
+            git: None,
+        });
+    }
+    let (name, rest) = if segs.first().is_some_and(|s| s.starts_with('@')) {
+        (
+            format!("{}/{}", segs.first()?, segs.get(1)?),
+            segs.get(2..).unwrap_or_default(),
+        )
+    } else {
+        ((*segs.first()?).to_owned(), segs.get(1..).unwrap_or_default())
+    };
+    if name.is_empty() {
+        return None;
+    }
+    let version = rest.join("/");
+    Some(KeyParts::Package {
+        name,
+        version: (!version.is_empty()).then_some(version),
+        git: None,
+    })
+}
+
+fn add_package(
+    file: &str,
+    key: &str,
+    pkg: &Pkg,
+    major: u32,
+    line: Option<u32>,
+    inv: &mut Inventory,
+) -> Result<PackageId, ParseError> {
+    let parts = parse_key(key, major)
+        .ok_or_else(|| ParseError::invalid(file, "packages key", "a dependency path", key))?;
+    let res = pkg.resolution.as_ref();
+    let field_version = pkg.version.as_ref().map(|v| v.0.clone());
+    let local_dir = res.and_then(|r| r.directory.clone().or_else(|| r.path.clone()));
+    let (name, version, git, local) = match parts {
+        KeyParts::Local { name, path } => (name, None, None, Some(path)),
+        KeyParts::Package { name, version, git } => (Some(name), version, git, None),
+    };
+    let name = pkg
+        .name
+        .clone()
+        .or(name)
+        .ok_or_else(|| ParseError::missing(file, "name", format!("package `{key}`")))?;
+    let version = field_version.or(version);
+    if let Some(path) = local.or(local_dir) {
+        let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
+        project.version = version;
+        project.purl = root_purl(&project);
+        project.source = Source::Path { path };
+        return Ok(inv.add_root(project));
+    }
+    let mut p = npm_package(&name, version.as_deref(), file, line);
+    let integrity = res.and_then(|r| r.integrity.as_deref());
+    if let Some(integrity) = integrity {
+        add_integrity(&mut p, integrity);
+    }
+    let source = match res {
+        Some(Resolution {
+            repo: Some(repo),
+            commit,
+            ..
+        }) => Source::Git {
+            url: crate::npm::redact_url(repo),
+            commit: commit.clone(),
+            reference: None,
+        },
+        Some(Resolution {
+            tarball: Some(t), ..
+        }) => match source_from_resolved(t) {
+            Source::Url { url } if integrity.is_some() => Source::Registry { url: Some(url) },
+            s => s,
+        },
+        _ => git.unwrap_or(Source::Registry { url: None }),
+    };
+    set_source(&mut p, source);
+    p.scope = match (pkg.dev, pkg.optional) {
+        (_, true) => Scope::Optional,
+        (Some(true), false) => Scope::Dev,
+        _ => Scope::Required,
+    };
+    if pkg.patched {
+        p.properties
+            .insert("vouch:patched".to_owned(), "true".to_owned());
+    }
+    Ok(inv.add(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(key: &str, major: u32) -> (String, Option<String>) {
+        match parse_key(key, major) {
+            Some(KeyParts::Package { name, version, .. }) => (name, version),
+            Some(KeyParts::Local { name, path }) => (name.unwrap_or_default(), Some(path)),
+            None => (String::new(), None),
+        }
+    }
+
+    #[test]
+    fn dependency_paths() {
+        let s = |a: &str, b: &str| (a.to_owned(), Some(b.to_owned()));
+        assert_eq!(parts("/foo/1.0.0", 5), s("foo", "1.0.0"));
+        assert_eq!(parts("/@a/b/1.0.0_c@2.0.0+d@1.0.0", 5), s("@a/b", "1.0.0"));
+        assert_eq!(parts("/@types/babel__core/7.1.14", 5), s("@types/babel__core", "7.1.14"));
+        assert_eq!(parts("registry.npmjs.org/foo/1.1.0", 5), s("foo", "1.1.0"));
+        assert_eq!(parts("/foo@1.0.0(bar@2.0.0)", 6), s("foo", "1.0.0"));
+        assert_eq!(parts("@a/b@1.0.0(c@1.0.0(d@2.0.0))", 9), s("@a/b", "1.0.0"));
+        assert_eq!(parts("github.com/kevva/is-positive", 5), ("is-positive".into(), None));
+    }
+
+    #[test]
+    fn paths_join() {
+        assert_eq!(join_path("packages/a", "../b"), "packages/b");
+        assert_eq!(join_path(".", "packages/vite"), "packages/vite");
+        assert_eq!(join_path("a", ".."), ".");
+    }
 }

@@ -15,6 +15,10 @@
 //! created; which packages the project asks for directly is not recorded either, so they are
 //! attached to that root by the caller.
 
+// `ParseError` is the crate-wide error type every parser returns (its size is set in
+// `error.rs`), so the lint is not this module's to fix.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -32,7 +36,11 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let file = input.file;
     let text = input.text()?;
     let lock: Lock = common::toml(file, text)?;
-    if let Some(version) = lock.metadata.as_ref().and_then(|m| m.lock_version.as_deref()) {
+    if let Some(version) = lock
+        .metadata
+        .as_ref()
+        .and_then(|m| m.lock_version.as_deref())
+    {
         let major = version.split('.').next().unwrap_or("");
         if major != "1" && major != "2" {
             let line = common::find_from(text, "lock-version", 0)
@@ -90,7 +98,11 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             .name
             .ok_or_else(|| at(ParseError::missing(file, "name", "[[package]] entry")))?;
         let version = entry.version.ok_or_else(|| {
-            at(ParseError::missing(file, "version", format!("package `{name}`")))
+            at(ParseError::missing(
+                file,
+                "version",
+                format!("package `{name}`"),
+            ))
         })?;
         let key = normalize(&name);
         let mut pkg = pypi_package(&name, Some(&version), file, line);
@@ -145,10 +157,18 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     }
     // Local directory and file packages are projects of their own; the lockfile's project
     // still needs them.
-    let projects: Vec<PackageId> = inv.roots().iter().filter(|r| **r != root).cloned().collect();
+    let projects: Vec<PackageId> = inv
+        .roots()
+        .iter()
+        .filter(|r| **r != root)
+        .cloned()
+        .collect();
     for p in projects {
         inv.depend(&root, &p);
     }
+    // The project's direct dependencies are not recorded: hang what nothing else needs off
+    // the lockfile's root (the caller would pick the first root, maybe a local package).
+    inv.attach_orphans(&root);
     Ok(inv)
 }
 
@@ -259,7 +279,10 @@ fn apply_source(pkg: &mut Package, source: Option<&SourceEntry>) -> bool {
                 pkg.properties
                     .insert("vouch:source-name".to_owned(), name.clone());
             }
-            set_registry(pkg, Some(&s.url).filter(|u| !u.is_empty()).map(String::as_str));
+            set_registry(
+                pkg,
+                Some(&s.url).filter(|u| !u.is_empty()).map(String::as_str),
+            );
             false
         }
     }
@@ -278,7 +301,11 @@ fn constraints_of(spec: &toml::Value) -> Vec<String> {
         toml::Value::Array(items) => {
             let all: Vec<String> = items.iter().flat_map(constraints_of).collect();
             // One alternative without a version accepts any version.
-            if all.len() < items.len() { Vec::new() } else { all }
+            if all.len() < items.len() {
+                Vec::new()
+            } else {
+                all
+            }
         }
         _ => Vec::new(),
     }

@@ -13,6 +13,9 @@
 //! SDK packages (`flutter`, `flutter_test`, `sky_engine`) ship with the SDK but are reported
 //! as libraries with `vouch:sdk`, since the application links them.
 
+// `ParseError` (error.rs) is larger than clippy's default threshold; every parser returns it.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
@@ -100,7 +103,9 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                 if let Some(u) = url.as_deref()
                     && !DEFAULT_HOSTS.contains(&u.trim_end_matches('/'))
                 {
-                    p.purl = p.purl.and_then(|purl| purl.with_qualifier("repository_url", u).ok());
+                    p.purl = p
+                        .purl
+                        .and_then(|purl| purl.with_qualifier("repository_url", u).ok());
                 }
                 if let Some(sha) = desc.and_then(|d| d.sha256.as_deref()) {
                     match Digest::from_hex(Algorithm::Sha256, sha) {
@@ -116,7 +121,8 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                 p.source = Source::Registry { url };
             }
             "git" => {
-                let d = desc.ok_or_else(|| at(ParseError::missing(file, "description", context())))?;
+                let d =
+                    desc.ok_or_else(|| at(ParseError::missing(file, "description", context())))?;
                 let url = d
                     .url
                     .clone()
@@ -126,7 +132,9 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                     Some(c) => format!("git+{url}@{c}"),
                     None => format!("git+{url}"),
                 };
-                p.purl = p.purl.and_then(|purl| purl.with_qualifier("vcs_url", &vcs).ok());
+                p.purl = p
+                    .purl
+                    .and_then(|purl| purl.with_qualifier("vcs_url", &vcs).ok());
                 if let Some(path) = d.path.as_deref().filter(|s| !s.is_empty() && *s != ".") {
                     p.properties
                         .insert("vouch:git-path".to_owned(), path.to_owned());

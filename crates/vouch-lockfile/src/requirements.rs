@@ -13,6 +13,10 @@
 //! This module also holds the helpers the other Python parsers share (PEP 503 names, PEP 508
 //! parsing, version matching, git and registry sources).
 
+// `ParseError` is the crate-wide error type every parser returns (its size is set in
+// `error.rs`), so the lint is not this module's to fix.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use vouch_digest::Digest;
@@ -27,7 +31,12 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 /// Parses a requirements file and the files it includes.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let text = input.text()?;
-    let main_rel = input.file.rsplit('/').next().unwrap_or(input.file).to_owned();
+    let main_rel = input
+        .file
+        .rsplit('/')
+        .next()
+        .unwrap_or(input.file)
+        .to_owned();
     let mut ctx = Ctx {
         input,
         reqs: Vec::new(),
@@ -141,7 +150,8 @@ impl Ctx<'_, '_> {
             }
             last_req = None;
             if body.starts_with('-') {
-                let pushed = self.option_line(rel, display, body, logical.line, depth, constraint)?;
+                let pushed =
+                    self.option_line(rel, display, body, logical.line, depth, constraint)?;
                 if pushed {
                     last_req = Some(self.reqs.len().saturating_sub(1));
                 }
@@ -185,7 +195,10 @@ impl Ctx<'_, '_> {
         let (opt, value) = split_option(body);
         let need_value = |v: &str| {
             if v.is_empty() {
-                Err(ParseError::missing(display, "value", format!("option `{opt}`")).at_line(line as usize))
+                Err(
+                    ParseError::missing(display, "value", format!("option `{opt}`"))
+                        .at_line(line as usize),
+                )
             } else {
                 Ok(())
             }
@@ -302,14 +315,16 @@ impl Ctx<'_, '_> {
         for mut req in std::mem::take(&mut self.reqs) {
             let key = normalize(&req.name);
             let mut constraint_evidence = None;
-            if req.version.is_none() && matches!(req.source, ReqSource::Index) {
-                if let Some(c) = self.constraints.get(&key) {
-                    req.version = Some(c.version.clone());
-                    req.hashes.extend(c.hashes.iter().cloned());
-                    constraint_evidence = Some((c.file.clone(), c.line));
-                }
+            if req.version.is_none()
+                && matches!(req.source, ReqSource::Index)
+                && let Some(c) = self.constraints.get(&key)
+            {
+                req.version = Some(c.version.clone());
+                req.hashes.extend(c.hashes.iter().cloned());
+                constraint_evidence = Some((c.file.clone(), c.line));
             }
-            let mut pkg = pypi_package(&req.name, req.version.as_deref(), &req.file, Some(req.line));
+            let mut pkg =
+                pypi_package(&req.name, req.version.as_deref(), &req.file, Some(req.line));
             if let Some((f, l)) = constraint_evidence {
                 pkg = pkg.found_in(f, Some(l));
             }
@@ -351,7 +366,9 @@ impl Ctx<'_, '_> {
                 }
             };
             let id = if project {
-                inv.add_root(pkg)
+                let id = inv.add_root(pkg);
+                inv.depend(&root, &id);
+                id
             } else {
                 inv.add(pkg)
             };
@@ -372,6 +389,9 @@ impl Ctx<'_, '_> {
                 }
             }
         }
+        // Requirements nothing else needs are the project's own (the caller would pick the
+        // first root, maybe an editable package).
+        inv.attach_orphans(&root);
         Ok(inv)
     }
 }
@@ -407,10 +427,8 @@ fn logical_lines(text: &str) -> Vec<LineItem<'_>> {
         });
         logical.text.push_str(content);
         logical.text.push(' ');
-        if !continues {
-            if let Some(l) = buf.take() {
-                out.push(LineItem::Logical(l));
-            }
+        if !continues && let Some(l) = buf.take() {
+            out.push(LineItem::Logical(l));
         }
     }
     if let Some(l) = buf.take() {
@@ -424,10 +442,7 @@ fn split_comment(line: &str) -> (&str, Option<&str>) {
     let bytes = line.as_bytes();
     for (i, b) in bytes.iter().enumerate() {
         if *b == b'#' && (i == 0 || bytes.get(i - 1).is_some_and(u8::is_ascii_whitespace)) {
-            return (
-                line.get(..i).unwrap_or(line),
-                line.get(i + 1..),
-            );
+            return (line.get(..i).unwrap_or(line), line.get(i + 1..));
         }
     }
     (line, None)
@@ -512,10 +527,10 @@ fn requirement(file: &str, body: &str, line: u32) -> Result<Req, ParseError> {
     while let Some(tok) = tokens.next() {
         if let Some(v) = tok.strip_prefix("--hash=") {
             hashes.push(v.to_owned());
-        } else if tok == "--hash" {
-            if let Some(v) = tokens.next() {
-                hashes.push(v.to_owned());
-            }
+        } else if tok == "--hash"
+            && let Some(v) = tokens.next()
+        {
+            hashes.push(v.to_owned());
         }
     }
     let mut req = requirement_spec(file, spec, line)?;
@@ -533,7 +548,10 @@ fn split_req_options(body: &str) -> (&str, &str) {
             Some(_) => {}
             None if c == '"' || c == '\'' => quote = Some(c),
             None if prev_ws && c == '-' && body.get(i..).is_some_and(|r| r.starts_with("--")) => {
-                return (body.get(..i).unwrap_or(body).trim(), body.get(i..).unwrap_or(""));
+                return (
+                    body.get(..i).unwrap_or(body).trim(),
+                    body.get(i..).unwrap_or(""),
+                );
             }
             None => {}
         }
@@ -549,7 +567,8 @@ fn requirement_spec(file: &str, spec: &str, line: u32) -> Result<Req, ParseError
         return bare_target(file, target, marker, line);
     }
     let parsed = parse_pep508(spec).ok_or_else(|| {
-        ParseError::invalid(file, "requirement", "a PEP 508 requirement", spec).at_line(line as usize)
+        ParseError::invalid(file, "requirement", "a PEP 508 requirement", spec)
+            .at_line(line as usize)
     })?;
     let source = match parsed.url {
         Some(url) => classify_url(url),
@@ -584,7 +603,12 @@ fn editable(file: &str, value: &str, line: u32) -> Result<Req, ParseError> {
 }
 
 /// A bare URL or path requirement, named by `#egg=`, an archive file name or the directory.
-fn bare_target(file: &str, target: &str, marker: Option<&str>, line: u32) -> Result<Req, ParseError> {
+fn bare_target(
+    file: &str,
+    target: &str,
+    marker: Option<&str>,
+    line: u32,
+) -> Result<Req, ParseError> {
     let target = target.trim();
     // `./pkg[extra]`: extras follow the path.
     let (target, extras) = match target.find('[') {
@@ -607,9 +631,9 @@ fn bare_target(file: &str, target: &str, marker: Option<&str>, line: u32) -> Res
     let egg = egg_name(target);
     let name = match (&egg, &source) {
         (Some(n), _) => n.clone(),
-        (None, ReqSource::Url(u) | ReqSource::LocalFile(u)) => {
-            archive_name(u).map(|(n, _)| n.to_owned()).unwrap_or_else(|| last_segment(u).to_owned())
-        }
+        (None, ReqSource::Url(u) | ReqSource::LocalFile(u)) => archive_name(u)
+            .map(|(n, _)| n.to_owned())
+            .unwrap_or_else(|| last_segment(u).to_owned()),
         (None, ReqSource::Vcs(u)) => {
             let seg = last_segment(u);
             let seg = seg.split('@').next().unwrap_or(seg);
@@ -622,11 +646,18 @@ fn bare_target(file: &str, target: &str, marker: Option<&str>, line: u32) -> Res
         (None, ReqSource::Index) => target.to_owned(),
     };
     if name.is_empty() {
-        return Err(ParseError::invalid(file, "requirement", "a URL or path naming a package", target)
-            .at_line(line as usize));
+        return Err(ParseError::invalid(
+            file,
+            "requirement",
+            "a URL or path naming a package",
+            target,
+        )
+        .at_line(line as usize));
     }
     let version = match &source {
-        ReqSource::Url(u) | ReqSource::LocalFile(u) => archive_name(u).and_then(|(_, v)| v).map(str::to_owned),
+        ReqSource::Url(u) | ReqSource::LocalFile(u) => {
+            archive_name(u).and_then(|(_, v)| v).map(str::to_owned)
+        }
         _ => None,
     };
     Ok(Req {
@@ -650,7 +681,9 @@ fn is_url_or_path(spec: &str) -> bool {
         || s.starts_with('~')
         || s.starts_with("file:")
         || scheme_of(s).is_some()
-        || s.split([' ', ';']).next().is_some_and(|first| first.contains('/') && !first.contains('@'))
+        || s.split([' ', ';']).next().is_some_and(|first| {
+            (first.contains('/') || first.contains('\\')) && !first.contains('@')
+        })
 }
 
 /// The `scheme` of `scheme://…` when it is made of `[a-z0-9+.-]`.
@@ -682,7 +715,9 @@ fn classify_url(url: &str) -> ReqSource {
     let url = url.trim();
     let scheme = scheme_of(url);
     match scheme {
-        Some(s) if s.contains('+') && !s.starts_with("file") || s_is_vcs(s) => ReqSource::Vcs(url.to_owned()),
+        Some(s) if s.contains('+') && !s.starts_with("file") || s_is_vcs(s) => {
+            ReqSource::Vcs(url.to_owned())
+        }
         Some("file") => {
             let path = url.strip_prefix("file://").unwrap_or(url);
             local(path)
@@ -766,7 +801,9 @@ fn mark_url(pkg: &mut Package) {
 fn set_pip_vcs(pkg: &mut Package, url: &str) {
     let no_frag = url.split('#').next().unwrap_or(url);
     let Some((scheme, rest)) = no_frag.split_once("://") else {
-        pkg.source = Source::Url { url: url.to_owned() };
+        pkg.source = Source::Url {
+            url: url.to_owned(),
+        };
         return;
     };
     // The revision is after an `@` in the path, not the `user@` of the authority.
@@ -817,7 +854,12 @@ pub(crate) fn normalize(name: &str) -> String {
 }
 
 /// A PyPI library package.
-pub(crate) fn pypi_package(name: &str, version: Option<&str>, file: &str, line: Option<u32>) -> Package {
+pub(crate) fn pypi_package(
+    name: &str,
+    version: Option<&str>,
+    file: &str,
+    line: Option<u32>,
+) -> Package {
     common::package(Ecosystem::Pypi, None, name, version, file, line)
 }
 
@@ -1123,13 +1165,19 @@ impl Version {
             (4, 0)
         } else if let Some(t) = tail.strip_prefix("dev") {
             (0, num(t))
-        } else if let Some(t) = tail.strip_prefix("post").or_else(|| tail.strip_prefix("rev")) {
+        } else if let Some(t) = tail
+            .strip_prefix("post")
+            .or_else(|| tail.strip_prefix("rev"))
+        {
             (5, num(t))
         } else if let Some(t) = tail.strip_prefix("rc").or_else(|| tail.strip_prefix('c')) {
             (3, num(t))
         } else if let Some(t) = tail.strip_prefix("beta").or_else(|| tail.strip_prefix('b')) {
             (2, num(t))
-        } else if let Some(t) = tail.strip_prefix("alpha").or_else(|| tail.strip_prefix('a')) {
+        } else if let Some(t) = tail
+            .strip_prefix("alpha")
+            .or_else(|| tail.strip_prefix('a'))
+        {
             (1, num(t))
         } else {
             return None;
@@ -1156,7 +1204,11 @@ impl Version {
     /// Whether `self` is below `c` with its `keep`-th release component bumped.
     fn below_bump(&self, c: &Version, keep: usize) -> bool {
         for i in 0..keep {
-            let bound = if i + 1 == keep { c.part(i) + 1 } else { c.part(i) };
+            let bound = if i + 1 == keep {
+                c.part(i) + 1
+            } else {
+                c.part(i)
+            };
             match self.part(i).cmp(&bound) {
                 std::cmp::Ordering::Less => return true,
                 std::cmp::Ordering::Greater => return false,
@@ -1196,7 +1248,10 @@ mod tests {
     #[test]
     fn pep508_forms() {
         let r = parse_pep508("coverage[toml]>=5.2.1").unwrap();
-        assert_eq!((r.name, r.extras, r.specifier), ("coverage", vec!["toml"], ">=5.2.1"));
+        assert_eq!(
+            (r.name, r.extras, r.specifier),
+            ("coverage", vec!["toml"], ">=5.2.1")
+        );
         let r = parse_pep508("tomli; python_version < \"3.11\"").unwrap();
         assert_eq!(r.marker, Some("python_version < \"3.11\""));
         let r = parse_pep508("pip @ https://x/pip-1.0.tar.gz ; os_name == 'nt'").unwrap();

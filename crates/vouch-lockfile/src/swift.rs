@@ -1,8 +1,9 @@
 //! SwiftPM `Package.resolved`, versions 1, 2 and 3.
 //!
-//! Format: the pin store of SwiftPM, `Sources/PackageGraph/PinsStore.swift` and
-//! `ResolvedPackagesStore.swift` in <https://github.com/swiftlang/swift-package-manager>, and
-//! <https://docs.swift.org/swiftpm/documentation/packagemanagerdocs/resolvingpackageversions>.
+//! Format: <https://docs.swift.org/swiftpm/documentation/packagemanagerdocs/resolvingpackageversions>
+//! (source: `Sources/PackageManagerDocs/Documentation.docc/ResolvingPackageVersions.md` in
+//! <https://github.com/swiftlang/swift-package-manager>, whose pin store writes the file).
+//!
 //! Version 1 holds `object.pins[]` with `package`, `repositoryURL` and `state` (`branch`,
 //! `revision`, `version`); versions 2 and 3 hold `pins[]` with `identity`, `kind`
 //! (`remoteSourceControl`, `localSourceControl` or `registry`), `location` and `state`;
@@ -12,24 +13,41 @@
 //! depends on every pin. Package URLs follow the purl `swift` type: the namespace is the
 //! repository host and owner (`github.com/apple`), the name the repository name.
 
+// `ParseError` (error.rs) is larger than clippy's default threshold; every parser returns it.
+#![allow(clippy::result_large_err)]
+
 use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Inventory, Package, Source};
 
 use crate::common::{self, Lines, MAX_ENTRIES};
-use crate::nuget::project_name;
+use crate::nuget::{Head, project_name};
 use crate::{Input, ParseError, ParseErrorKind};
 
 /// Parses a `Package.resolved`.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let file = input.file;
     let text = input.text()?;
-    let resolved: Resolved = common::json(file, text)?;
-    let version = resolved
+    // The version decides the layout, so it is checked before the pins are read.
+    let head: Head = common::json(file, text)?;
+    let version = head
         .version
-        .as_ref()
         .ok_or_else(|| ParseError::missing(file, "version", "the lockfile"))?;
-    let pins: Vec<Pin> = match version.as_u64() {
-        Some(1) => resolved
+    let version = version
+        .as_u64()
+        .filter(|v| (1..=3).contains(v))
+        .ok_or_else(|| {
+            ParseError::new(
+                file,
+                ParseErrorKind::UnsupportedVersion {
+                    what: "version".to_owned(),
+                    found: version.to_string(),
+                    supported: "1, 2 and 3".to_owned(),
+                },
+            )
+        })?;
+    let resolved: Resolved = common::json(file, text)?;
+    let pins: Vec<Pin> = match version {
+        1 => resolved
             .object
             .ok_or_else(|| ParseError::missing(file, "object", "a version 1 `Package.resolved`"))?
             .pins
@@ -42,7 +60,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                 state: p.state,
             })
             .collect(),
-        Some(2 | 3) => resolved
+        _ => resolved
             .pins
             .ok_or_else(|| ParseError::missing(file, "pins", "the lockfile"))?
             .into_iter()
@@ -54,16 +72,6 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                 state: p.state,
             })
             .collect(),
-        _ => {
-            return Err(ParseError::new(
-                file,
-                ParseErrorKind::UnsupportedVersion {
-                    what: "version".to_owned(),
-                    found: version.to_string(),
-                    supported: "1, 2 and 3".to_owned(),
-                },
-            ));
-        }
     };
     if pins.len() > MAX_ENTRIES {
         return Err(ParseError::new(
@@ -102,7 +110,6 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
 
 #[derive(Deserialize)]
 struct Resolved {
-    version: Option<serde_json::Value>,
     object: Option<ObjectV1>,
     pins: Option<Vec<PinV2>>,
     #[serde(rename = "originHash")]
@@ -166,14 +173,19 @@ fn pin_package(file: &str, pin: &Pin, line: Option<u32>) -> Result<Package, Pars
                 .then(|| repository_path(location))
                 .flatten();
             let mut p = match repo {
-                Some((namespace, name)) => {
-                    common::package(Ecosystem::Swift, Some(&namespace), &name, version, file, line)
-                }
+                Some((namespace, name)) => common::package(
+                    Ecosystem::Swift,
+                    Some(&namespace),
+                    &name,
+                    version,
+                    file,
+                    line,
+                ),
                 // A local repository has no host to name it by: identity, version and the
                 // path it was cloned from identify it.
                 None => {
-                    let mut p = Package::new(Ecosystem::Swift, pin.identity.as_str())
-                        .found_in(file, line);
+                    let mut p =
+                        Package::new(Ecosystem::Swift, pin.identity.as_str()).found_in(file, line);
                     p.version = version.map(str::to_owned);
                     p
                 }
@@ -187,10 +199,14 @@ fn pin_package(file: &str, pin: &Pin, line: Option<u32>) -> Result<Package, Pars
         }
         "registry" => {
             // Registry identities are `scope.name` (SE-0292).
-            let (scope, name) = pin
-                .identity
-                .split_once('.')
-                .ok_or_else(|| at(ParseError::invalid(file, "identity", "`scope.name`", &pin.identity)))?;
+            let (scope, name) = pin.identity.split_once('.').ok_or_else(|| {
+                at(ParseError::invalid(
+                    file,
+                    "identity",
+                    "`scope.name`",
+                    &pin.identity,
+                ))
+            })?;
             let mut p = common::package(Ecosystem::Swift, Some(scope), name, version, file, line);
             p.source = Source::Registry {
                 url: location.map(str::to_owned),
@@ -245,7 +261,10 @@ pub(crate) fn repository_path(url: &str) -> Option<(String, String)> {
             if authority.contains('/') {
                 return None;
             }
-            (authority.rsplit_once('@').map_or(authority, |(_, h)| h), path)
+            (
+                authority.rsplit_once('@').map_or(authority, |(_, h)| h),
+                path,
+            )
         }
     };
     if host.is_empty() {

@@ -1,13 +1,537 @@
-//! Parser for this format (not yet implemented).
+//! Parser for `yarn.lock`: classic (v1) and berry (yarn 2 and later).
+//!
+//! - Classic: <https://classic.yarnpkg.com/en/docs/yarn-lock>. Its own indented syntax: each
+//!   block starts with the comma-separated descriptors it satisfies (`"a@^1", a@^1.2:`), then
+//!   `version`, `resolved` (a URL whose `#fragment` is the tarball's SHA-1 or a git commit),
+//!   `integrity` (SRI) and `dependencies` / `optionalDependencies` as `name range` lines. The
+//!   file records no project: a root named after the lockfile's directory is created.
+//! - Berry: <https://yarnpkg.com/advanced/lockfile> (YAML with `__metadata`). Each key is the
+//!   descriptor list, `resolution` the locator (`name@npm:1.2.3`, `name@workspace:.`,
+//!   `name@patch:inner#patch`, git URLs with `#commit=`), `checksum` a hash of yarn's own zip
+//!   archive (kept as a property: it is not a digest of the npm tarball), `linkType: soft`
+//!   entries are workspaces and links.
+//!
+//! Dependency edges follow the descriptors: a block's `dependencies` entry `name range` points
+//! at the block listing `name@range` (berry adds the default `npm:` protocol to bare ranges).
 
-use vouch_inventory::Inventory;
+use std::collections::{BTreeMap, HashMap};
 
+use serde::Deserialize;
+use vouch_inventory::{Algorithm, Digest, Ecosystem, Inventory, Package, PackageId, Source};
+
+use crate::common::{self, Lines, MAX_ENTRIES};
+use crate::npm::{
+    KeyFinder, Ordered, Scalar, add_integrity, attach_unreachable, is_git_spec, npm_package, root_purl,
+    set_source, source_from_resolved, split_spec, synthetic_root,
+};
 use crate::{Input, ParseError, ParseErrorKind};
 
 /// Parses the lockfile.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
-    Err(ParseError::new(
-        input.file,
-        ParseErrorKind::Io("this format is not implemented yet".to_owned()),
-    ))
+    let text = input.text()?;
+    let first = text
+        .lines()
+        .map(str::trim_end)
+        .find(|l| !l.is_empty() && !l.starts_with('#'));
+    if first == Some("__metadata:") {
+        parse_berry(input.file, text)
+    } else {
+        parse_classic(input.file, text)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classic (v1).
+
+/// One block of a classic lockfile.
+#[derive(Default)]
+struct Block {
+    line: usize,
+    descriptors: Vec<String>,
+    fields: BTreeMap<String, String>,
+    dependencies: Vec<(String, String)>,
+}
+
+fn parse_classic(file: &str, text: &str) -> Result<Inventory, ParseError> {
+    let blocks = tokenize_classic(file, text)?;
+    let mut inv = Inventory::new();
+    let root = inv.add_root(synthetic_root(file));
+    let mut by_descriptor: HashMap<&str, PackageId> = HashMap::new();
+    let mut ids = Vec::with_capacity(blocks.len());
+    for b in &blocks {
+        let id = classic_package(file, b, &mut inv)?;
+        for d in &b.descriptors {
+            by_descriptor.insert(d.as_str(), id.clone());
+        }
+        ids.push(id);
+    }
+    for (b, id) in blocks.iter().zip(&ids) {
+        for (name, range) in &b.dependencies {
+            if let Some(to) = by_descriptor.get(format!("{name}@{range}").as_str()) {
+                inv.depend(id, to);
+            }
+        }
+    }
+    // Classic yarn.lock does not say which packages the project asked for.
+    attach_unreachable(&mut inv, &root);
+    Ok(inv)
+}
+
+fn classic_package(file: &str, b: &Block, inv: &mut Inventory) -> Result<PackageId, ParseError> {
+    let first = b.descriptors.first().map(String::as_str).unwrap_or("");
+    let context = || format!("package `{first}`");
+    let (desc_name, _) = split_spec(first).ok_or_else(|| {
+        ParseError::invalid(file, "descriptor", "`name@range`", first).at_line(b.line)
+    })?;
+    // `alias@npm:real@range` installs `real` under the name `alias`.
+    let alias_target = b.descriptors.iter().find_map(|d| {
+        let (_, range) = split_spec(d)?;
+        split_spec(range.strip_prefix("npm:")?).map(|(real, _)| real)
+    });
+    let name = alias_target.unwrap_or(desc_name);
+    let version = b
+        .fields
+        .get("version")
+        .ok_or_else(|| ParseError::missing(file, "version", context()).at_line(b.line))?;
+    let line = u32::try_from(b.line).ok();
+    // `file:` folders and tarballs are part of the project, not third-party packages.
+    let local = b.descriptors.iter().find_map(|d| {
+        let (_, range) = split_spec(d)?;
+        range.strip_prefix("file:").or_else(|| range.strip_prefix("link:"))
+    });
+    if let Some(path) = local {
+        let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
+        project.version = Some(version.clone());
+        project.purl = root_purl(&project);
+        project.source = Source::Path {
+            path: path.to_owned(),
+        };
+        return Ok(inv.add_root(project));
+    }
+    let mut p = npm_package(name, Some(version), file, line);
+    if alias_target.is_some() && desc_name != name {
+        p.properties
+            .insert("vouch:npm-alias".to_owned(), desc_name.to_owned());
+    }
+    if let Some(resolved) = b.fields.get("resolved") {
+        let (url, fragment) = resolved.split_once('#').unwrap_or((resolved, ""));
+        if is_git_spec(resolved) {
+            set_source(&mut p, source_from_resolved(resolved));
+        } else {
+            // A registry tarball's fragment is the SHA-1 of the tarball.
+            if !fragment.is_empty() {
+                match Digest::from_hex(Algorithm::Sha1, fragment) {
+                    Ok(d) => {
+                        p.hashes.insert(d);
+                    }
+                    Err(_) => {
+                        p.properties
+                            .insert("vouch:integrity-malformed".to_owned(), fragment.to_owned());
+                    }
+                }
+            }
+            set_source(&mut p, source_from_resolved(url));
+        }
+    }
+    if let Some(integrity) = b.fields.get("integrity") {
+        add_integrity(&mut p, integrity);
+    }
+    Ok(inv.add(p))
+}
+
+/// Reads the classic syntax into blocks: descriptors at column 0, fields at 2, dependency maps
+/// at 4.
+fn tokenize_classic(file: &str, text: &str) -> Result<Vec<Block>, ParseError> {
+    let mut blocks: Vec<Block> = Vec::new();
+    // The open sub-map (`dependencies:`), if any.
+    let mut submap: Option<String> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.trim_end_matches('\r');
+        let content = line.trim_start_matches(' ');
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - content.len();
+        let syntax = |msg: &str| {
+            ParseError::syntax(file, "yarn.lock", msg.to_owned(), Some((n, indent + 1)))
+        };
+        match indent {
+            0 => {
+                let header = content
+                    .strip_suffix(':')
+                    .ok_or_else(|| syntax("expected `descriptor:` at the start of a block"))?;
+                let descriptors = split_descriptors(header).map_err(|m| syntax(&m))?;
+                if descriptors.is_empty() {
+                    return Err(syntax("a block needs at least one descriptor"));
+                }
+                if blocks.len() >= MAX_ENTRIES {
+                    return Err(ParseError::new(
+                        file,
+                        ParseErrorKind::TooMany {
+                            what: "packages",
+                            limit: MAX_ENTRIES,
+                        },
+                    ));
+                }
+                blocks.push(Block {
+                    line: n,
+                    descriptors,
+                    ..Block::default()
+                });
+                submap = None;
+            }
+            2 | 4 => {
+                let block = blocks
+                    .last_mut()
+                    .ok_or_else(|| syntax("a field outside any block"))?;
+                let tokens = tokens(content).map_err(|m| syntax(&m))?;
+                let mut it = tokens.into_iter();
+                let key = it.next().unwrap_or_default();
+                let value = it.next();
+                if it.next().is_some() {
+                    return Err(syntax("expected `key value`"));
+                }
+                if indent == 2 {
+                    match (key.strip_suffix(':'), value) {
+                        (Some(map), None) => submap = Some(map.to_owned()),
+                        (_, None) => return Err(syntax("expected `key value`")),
+                        (_, Some(v)) => {
+                            submap = None;
+                            let key = key.strip_suffix(':').unwrap_or(&key).to_owned();
+                            block.fields.insert(key, v);
+                        }
+                    }
+                } else {
+                    let Some(map) = &submap else {
+                        return Err(syntax("an indented entry outside `dependencies:`"));
+                    };
+                    let value = value.ok_or_else(|| syntax("expected `name range`"))?;
+                    let key = key.strip_suffix(':').unwrap_or(&key).to_owned();
+                    if matches!(map.as_str(), "dependencies" | "optionalDependencies") {
+                        block.dependencies.push((key, value));
+                    }
+                }
+            }
+            _ => return Err(syntax("unexpected indentation (yarn.lock indents by two spaces)")),
+        }
+    }
+    Ok(blocks)
+}
+
+/// Splits a block header into descriptors: `"a@^1", a@^1.2` → `a@^1`, `a@^1.2`.
+fn split_descriptors(header: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for part in split_outside_quotes(header, ',')? {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        out.push(unquote(part)?);
+    }
+    Ok(out)
+}
+
+/// Whitespace-separated tokens, with `"…"` strings unquoted.
+fn tokens(s: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for part in split_outside_quotes(s, ' ')? {
+        if !part.is_empty() {
+            out.push(unquote(part)?);
+        }
+    }
+    Ok(out)
+}
+
+fn split_outside_quotes(s: &str, sep: char) -> Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let mut in_quotes = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if in_quotes && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            in_quotes = !in_quotes;
+        } else if c == sep && !in_quotes {
+            out.push(s.get(start..i).unwrap_or(""));
+            start = i + c.len_utf8();
+        }
+    }
+    if in_quotes {
+        return Err("unterminated string".to_owned());
+    }
+    out.push(s.get(start..).unwrap_or(""));
+    Ok(out)
+}
+
+/// Removes the quotes of a `"…"` token (keeping a trailing `:` outside them) and its escapes.
+fn unquote(token: &str) -> Result<String, String> {
+    let (body, colon) = match token.strip_suffix(':') {
+        Some(b) if b.starts_with('"') && b.ends_with('"') && b.len() >= 2 => (b, ":"),
+        _ => (token, ""),
+    };
+    if !body.starts_with('"') {
+        if body.contains('"') {
+            return Err(format!("stray quote in `{token}`"));
+        }
+        return Ok(token.to_owned());
+    }
+    let inner = body
+        .strip_prefix('"')
+        .and_then(|b| b.strip_suffix('"'))
+        .filter(|_| body.len() >= 2)
+        .ok_or_else(|| format!("unterminated string `{token}`"))?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => return Err("dangling escape".to_owned()),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.push_str(colon);
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Berry.
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct BerryEntry {
+    version: Option<Scalar>,
+    resolution: Option<String>,
+    dependencies: Option<BTreeMap<String, Scalar>>,
+    optional_dependencies: Option<BTreeMap<String, Scalar>>,
+    checksum: Option<String>,
+    link_type: Option<String>,
+    conditions: Option<String>,
+    // `__metadata` only.
+    cache_key: Option<Scalar>,
+}
+
+/// Berry lockfile versions vouch reads (`__metadata.version`; yarn 2.0 wrote 4).
+const BERRY_VERSIONS: std::ops::RangeInclusive<u32> = 3..=10;
+
+fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
+    let entries: Ordered<BerryEntry> = common::yaml(file, text)?;
+    if entries.0.len() > MAX_ENTRIES {
+        return Err(ParseError::new(
+            file,
+            ParseErrorKind::TooMany {
+                what: "packages",
+                limit: MAX_ENTRIES,
+            },
+        ));
+    }
+    let lines = Lines::new(text);
+    let mut finder = KeyFinder::new(text, 0);
+    let mut inv = Inventory::new();
+    let mut by_descriptor: HashMap<String, PackageId> = HashMap::new();
+    let mut nodes: Vec<(PackageId, &BerryEntry)> = Vec::new();
+    let mut cache_key = None;
+    let mut top = None;
+    for (key, e) in &entries.0 {
+        let offset = finder.find_yaml(key, 0);
+        let line = offset.map(|o| lines.line_of(o));
+        let line_usize = line.map_or(0, |l| l as usize);
+        if key == "__metadata" {
+            let v = e.version.as_ref().map(|v| v.0.as_str()).unwrap_or("");
+            if !v.parse::<u32>().is_ok_and(|v| BERRY_VERSIONS.contains(&v)) {
+                return Err(ParseError::new(
+                    file,
+                    ParseErrorKind::UnsupportedVersion {
+                        what: "__metadata.version".to_owned(),
+                        found: v.to_owned(),
+                        supported: "3 to 10 (yarn 2 and later)".to_owned(),
+                    },
+                )
+                .at_line(line_usize + 1));
+            }
+            cache_key = e.cache_key.as_ref().map(|c| c.0.clone());
+            continue;
+        }
+        let resolution = e.resolution.as_deref().ok_or_else(|| {
+            ParseError::missing(file, "resolution", format!("package `{key}`")).at_line(line_usize)
+        })?;
+        let id = berry_package(file, key, resolution, e, line, cache_key.as_deref(), &mut inv)
+            .map_err(|err| err.at_line(line_usize))?;
+        for d in key.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            by_descriptor.insert(d.to_owned(), id.clone());
+            // Relative portals and links are keyed with the `::locator=` of the workspace that
+            // asked for them; dependents write the bare descriptor.
+            if let Some((bare, _)) = d.split_once("::") {
+                by_descriptor.entry(bare.to_owned()).or_insert_with(|| id.clone());
+            }
+        }
+        if resolution.ends_with("@workspace:.") {
+            top = Some(id.clone());
+        }
+        nodes.push((id, e));
+    }
+    let top = match top.or_else(|| inv.roots().iter().next().cloned()) {
+        Some(top) => top,
+        None => inv.add_root(synthetic_root(file)),
+    };
+    for (id, e) in &nodes {
+        let deps = e.dependencies.iter().chain(&e.optional_dependencies).flatten();
+        for (name, range) in deps {
+            let range = &range.0;
+            let exact = format!("{name}@{range}");
+            let to = by_descriptor.get(&exact).or_else(|| {
+                // Older berry files write bare ranges; yarn reads them as `npm:` ranges.
+                (!range.contains(':'))
+                    .then(|| by_descriptor.get(&format!("{name}@npm:{range}")))
+                    .flatten()
+            });
+            if let Some(to) = to {
+                inv.depend(id, to);
+            }
+        }
+    }
+    attach_unreachable(&mut inv, &top);
+    Ok(inv)
+}
+
+fn berry_package(
+    file: &str,
+    key: &str,
+    resolution: &str,
+    e: &BerryEntry,
+    line: Option<u32>,
+    cache_key: Option<&str>,
+    inv: &mut Inventory,
+) -> Result<PackageId, ParseError> {
+    let (name, reference) = split_spec(resolution).ok_or_else(|| {
+        ParseError::invalid(file, "resolution", "`name@reference`", resolution)
+    })?;
+    let version = e.version.as_ref().map(|v| v.0.as_str()).filter(|v| !v.is_empty());
+    // `patch:inner#patch` is the package `inner` with a patch applied.
+    let (patch, reference) = match reference.strip_prefix("patch:") {
+        Some(rest) => {
+            let inner = rest.split('#').next().unwrap_or(rest);
+            let inner = crate_percent_decode(inner);
+            let inner_ref = split_spec(&inner).map(|(_, r)| r.to_owned()).unwrap_or(inner);
+            (Some(resolution), inner_ref)
+        }
+        None => (None, reference.to_owned()),
+    };
+    let project_path = reference
+        .strip_prefix("workspace:")
+        .or_else(|| reference.strip_prefix("portal:"))
+        .or_else(|| reference.strip_prefix("link:"))
+        .or_else(|| reference.strip_prefix("file:"))
+        // Any other soft link is a folder of the project too.
+        .or_else(|| (e.link_type.as_deref() == Some("soft")).then_some(reference.as_str()));
+    if let Some(path) = project_path.filter(|_| patch.is_none()) {
+        let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
+        project.version = version
+            .filter(|v| *v != "0.0.0-use.local")
+            .map(str::to_owned);
+        project.purl = root_purl(&project);
+        project.source = Source::Path {
+            path: path.split(['#', ':']).next().unwrap_or(path).to_owned(),
+        };
+        // Workspaces (`linkType: soft`), portals, links and `file:` folders are all part of
+        // the project; `workspace:.` is the top-level one.
+        return Ok(inv.add_root(project));
+    }
+    let mut p = npm_package(name, version, file, line);
+    // The descriptor's name differs from the resolution's for `alias@npm:real@range`.
+    let desc_name = key
+        .split(',')
+        .next()
+        .and_then(|d| split_spec(d.trim()))
+        .map(|(n, _)| n);
+    if let Some(alias) = desc_name.filter(|a| *a != name) {
+        p.properties
+            .insert("vouch:npm-alias".to_owned(), alias.to_owned());
+    }
+    if let Some(rest) = reference.strip_prefix("npm:") {
+        if version.is_none() {
+            p = npm_package(name, Some(rest), file, line);
+        }
+        p.source = Source::Registry { url: None };
+    } else if is_git_spec(&reference) || reference.contains("#commit") {
+        set_source(&mut p, source_from_resolved(&reference));
+    } else if reference.starts_with("https://") || reference.starts_with("http://") {
+        set_source(&mut p, source_from_resolved(&reference));
+    } else {
+        p.properties
+            .insert("vouch:yarn-reference".to_owned(), reference.clone());
+    }
+    if let Some(patch) = patch {
+        p.properties
+            .insert("vouch:yarn-patch".to_owned(), patch.to_owned());
+    }
+    if let Some(checksum) = &e.checksum {
+        // A hash of yarn's zip of the package, not of the npm tarball: a property, not a hash.
+        let prop = if patch.is_some() {
+            "vouch:yarn-patched-checksum"
+        } else {
+            "vouch:yarn-checksum"
+        };
+        p.properties.insert(prop.to_owned(), checksum.clone());
+        if let Some(ck) = cache_key {
+            p.properties
+                .insert("vouch:yarn-cache-key".to_owned(), ck.to_owned());
+        }
+    }
+    if let Some(conditions) = &e.conditions {
+        p.properties
+            .insert("vouch:yarn-conditions".to_owned(), conditions.clone());
+    }
+    Ok(inv.add(p))
+}
+
+/// Decodes `%XX` escapes (berry percent-encodes the inner locator of a `patch:`).
+fn crate_percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%'
+            && let Some(v) = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptors_and_tokens() {
+        assert_eq!(
+            split_descriptors(r#""a@^1", a@^1.2, "@s/b@npm:^2""#).unwrap(),
+            vec!["a@^1", "a@^1.2", "@s/b@npm:^2"]
+        );
+        assert_eq!(tokens(r#""@s/b" "^1.0.0""#).unwrap(), vec!["@s/b", "^1.0.0"]);
+        assert_eq!(tokens("dependencies:").unwrap(), vec!["dependencies:"]);
+        assert!(tokens(r#""open"#).is_err());
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(crate_percent_decode("typescript@npm%3A6.0.3"), "typescript@npm:6.0.3");
+    }
 }

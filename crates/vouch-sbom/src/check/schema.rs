@@ -29,6 +29,7 @@ pub(crate) fn validate(kind: DocKind, doc: &Value, dir: &Path) -> Result<Vec<Fin
     let path = dir.join(schema_path(kind));
     let schema = read_json(&path)?;
     let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let t0 = std::time::Instant::now();
     let validator = jsonschema::options()
         .with_retriever(SiblingFiles { dir: folder })
         .build(&schema)
@@ -36,6 +37,7 @@ pub(crate) fn validate(kind: DocKind, doc: &Value, dir: &Path) -> Result<Vec<Fin
             path: path.clone(),
             message: e.to_string(),
         })?;
+    eprintln!("TIMING compile {:?}", t0.elapsed()); let t1 = std::time::Instant::now();
     let mut findings = Vec::new();
     let mut more = 0usize;
     for error in validator.iter_errors(doc) {
@@ -55,6 +57,7 @@ pub(crate) fn validate(kind: DocKind, doc: &Value, dir: &Path) -> Result<Vec<Fin
             message,
         });
     }
+    eprintln!("TIMING validate {:?}", t1.elapsed());
     if more > 0 {
         findings.push(Finding {
             code: "schema-invalid",
