@@ -38,8 +38,8 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let lines = Lines::new(&text);
     let version = lock.lockfile_version.as_ref().map(|v| v.0.as_str());
     if !matches!(version, Some("0" | "1")) {
-        let line = common::find_from(&text, "\"lockfileVersion\"", 0)
-            .map(|o| lines.line_of(o) as usize);
+        let line =
+            common::find_from(&text, "\"lockfileVersion\"", 0).map(|o| lines.line_of(o) as usize);
         let e = ParseError::new(
             file,
             ParseErrorKind::UnsupportedVersion {
@@ -113,15 +113,28 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             Some(l) => e.at_line(l as usize),
             None => e,
         };
-        let (id, info) = bun_package(file, key, items, line, &ws_by_path, &ws_by_name, &root, &mut inv)
-            .map_err(at)?;
+        let (id, info) = bun_package(
+            file,
+            key,
+            items,
+            line,
+            &ws_by_path,
+            &ws_by_name,
+            &root,
+            &mut inv,
+        )
+        .map_err(at)?;
         nodes.insert(key.as_str(), id.clone());
         if let Some(info) = info {
-            let deps = [&info.dependencies, &info.optional_dependencies, &info.peer_dependencies]
-                .into_iter()
-                .flatten()
-                .flat_map(|m| m.keys().map(String::as_str))
-                .collect();
+            let deps = [
+                &info.dependencies,
+                &info.optional_dependencies,
+                &info.peer_dependencies,
+            ]
+            .into_iter()
+            .flatten()
+            .flat_map(|m| m.keys().map(String::as_str))
+            .collect();
             package_deps.push((key.as_str(), id, deps));
         }
     }
@@ -251,8 +264,9 @@ fn bun_package<'a>(
             ));
         }
     };
-    let (name, reference) = split_spec(ident)
-        .ok_or_else(|| ParseError::invalid(file, format!("packages.{key}"), "`name@version`", ident))?;
+    let (name, reference) = split_spec(ident).ok_or_else(|| {
+        ParseError::invalid(file, format!("packages.{key}"), "`name@version`", ident)
+    })?;
     let strings: Vec<&str> = items
         .iter()
         .skip(1)
@@ -328,7 +342,8 @@ fn bun_package<'a>(
             },
         );
         if let Some(t) = tag {
-            p.properties.insert("vouch:bun-tag".to_owned(), t.to_owned());
+            p.properties
+                .insert("vouch:bun-tag".to_owned(), t.to_owned());
         }
     } else if is_git_spec(reference) {
         p = npm_package(name, None, file, line);
@@ -345,7 +360,8 @@ fn bun_package<'a>(
             },
         );
         if let Some(t) = tag {
-            p.properties.insert("vouch:bun-tag".to_owned(), t.to_owned());
+            p.properties
+                .insert("vouch:bun-tag".to_owned(), t.to_owned());
         }
     } else if reference.starts_with("https://") || reference.starts_with("http://") {
         p = npm_package(name, None, file, line);

@@ -106,7 +106,156 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             }
         }
     }
+    manifest::apply_dev_scopes(input, &mut inv);
     Ok(inv)
+}
+
+/// Dev scopes from the manifests beside the lockfile.
+///
+/// `Cargo.lock` does not say which dependencies are dev-dependencies: Cargo resolves them with
+/// the rest. The workspace's `Cargo.toml` (and the manifests of members it lists by path) do, so
+/// when they are there, packages that only dev-dependencies of workspace members pull in are
+/// marked [`Scope::Dev`]. A manifest that is missing or unreadable changes nothing: the lockfile
+/// alone is still described, with every package required.
+mod manifest {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde::Deserialize;
+    use vouch_inventory::{Inventory, Kind, PackageId, Scope};
+
+    use crate::Input;
+
+    #[derive(Deserialize, Default)]
+    struct Manifest {
+        package: Option<PackageTable>,
+        #[serde(default)]
+        workspace: Option<Workspace>,
+        #[serde(default)]
+        dependencies: BTreeMap<String, toml::Value>,
+        #[serde(default, rename = "dev-dependencies")]
+        dev_dependencies: BTreeMap<String, toml::Value>,
+        #[serde(default, rename = "build-dependencies")]
+        build_dependencies: BTreeMap<String, toml::Value>,
+        #[serde(default)]
+        target: BTreeMap<String, Manifest>,
+    }
+
+    #[derive(Deserialize)]
+    struct PackageTable {
+        name: Option<String>,
+    }
+
+    #[derive(Deserialize, Default)]
+    struct Workspace {
+        #[serde(default)]
+        members: Vec<String>,
+    }
+
+    /// A dependency's package name: the key, or `package = "..."` when renamed.
+    fn package_name(key: &str, value: &toml::Value) -> String {
+        value
+            .get("package")
+            .and_then(toml::Value::as_str)
+            .unwrap_or(key)
+            .to_owned()
+    }
+
+    /// (normal and build dependency names, dev dependency names) of a manifest and its
+    /// `[target.*]` tables.
+    fn dependency_names(m: &Manifest) -> (BTreeSet<String>, BTreeSet<String>) {
+        let mut normal: BTreeSet<String> = m
+            .dependencies
+            .iter()
+            .chain(&m.build_dependencies)
+            .map(|(k, v)| package_name(k, v))
+            .collect();
+        let mut dev: BTreeSet<String> = m
+            .dev_dependencies
+            .iter()
+            .map(|(k, v)| package_name(k, v))
+            .collect();
+        for t in m.target.values() {
+            let (n, d) = dependency_names(t);
+            normal.extend(n);
+            dev.extend(d);
+        }
+        (normal, dev)
+    }
+
+    fn read(input: &Input<'_>, rel: &str) -> Option<Manifest> {
+        let bytes = (input.siblings)(rel)?.ok()?;
+        toml::from_str(std::str::from_utf8(&bytes).ok()?).ok()
+    }
+
+    pub(super) fn apply_dev_scopes(input: &Input<'_>, inv: &mut Inventory) {
+        let Some(root) = read(input, "Cargo.toml") else {
+            return;
+        };
+        let mut manifests = Vec::new();
+        if let Some(ws) = &root.workspace {
+            for member in &ws.members {
+                // Globs would need a directory listing, which a lockfile parser does not do.
+                if member.contains(['*', '?', '[']) {
+                    continue;
+                }
+                if let Some(m) = read(input, &format!("{}/Cargo.toml", member.trim_end_matches('/'))) {
+                    manifests.push(m);
+                }
+            }
+        }
+        manifests.push(root);
+        // For each workspace project named by a manifest: which of its lockfile edges are
+        // dev-only.
+        let mut dev_edges: BTreeSet<(PackageId, PackageId)> = BTreeSet::new();
+        for m in &manifests {
+            let Some(name) = m.package.as_ref().and_then(|p| p.name.as_deref()) else {
+                continue;
+            };
+            let (normal, dev) = dependency_names(m);
+            let projects: Vec<PackageId> = inv
+                .roots()
+                .iter()
+                .filter(|id| inv.get(id).is_some_and(|p| p.name == name))
+                .cloned()
+                .collect();
+            for project in projects {
+                for dep in inv.dependencies(&project) {
+                    let Some(p) = inv.get(dep) else { continue };
+                    if dev.contains(&p.name) && !normal.contains(&p.name) {
+                        dev_edges.insert((project.clone(), dep.clone()));
+                    }
+                }
+            }
+        }
+        if dev_edges.is_empty() {
+            return;
+        }
+        // Everything reachable from a project without taking a dev-only edge is required.
+        let mut required: BTreeSet<PackageId> = BTreeSet::new();
+        let mut queue: Vec<PackageId> = inv.roots().iter().cloned().collect();
+        while let Some(id) = queue.pop() {
+            for dep in inv.dependencies(&id) {
+                if dev_edges.contains(&(id.clone(), dep.clone())) {
+                    continue;
+                }
+                if required.insert(dep.clone()) {
+                    queue.push(dep.clone());
+                }
+            }
+        }
+        let dev_only: Vec<PackageId> = inv
+            .libraries()
+            .filter(|(id, _)| !required.contains(*id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in dev_only {
+            if let Some(p) = inv.get_mut(&id)
+                && p.kind == Kind::Library
+            {
+                p.scope = Scope::Dev;
+            }
+        }
+    }
 }
 
 /// The top level of a `Cargo.lock`.

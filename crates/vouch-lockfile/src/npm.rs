@@ -172,7 +172,10 @@ impl Tree {
             if base.is_empty() {
                 return None;
             }
-            base = base.rsplit_once('/').map(|(parent, _)| parent).unwrap_or("");
+            base = base
+                .rsplit_once('/')
+                .map(|(parent, _)| parent)
+                .unwrap_or("");
         }
     }
 
@@ -352,11 +355,7 @@ fn walk_v1(
         } else {
             format!("{parent}/node_modules/{name}")
         };
-        let requires: Vec<String> = e
-            .requires
-            .iter()
-            .flat_map(|m| m.keys().cloned())
-            .collect();
+        let requires: Vec<String> = e.requires.iter().flat_map(|m| m.keys().cloned()).collect();
         let version = e.version.as_deref().unwrap_or("");
         let scope = if e.dev {
             Scope::Dev
@@ -488,10 +487,8 @@ pub(crate) fn add_integrity(p: &mut Package, integrity: &str) {
     match Digest::from_sri_list(integrity) {
         Ok(digests) if !digests.is_empty() => p.hashes.extend(digests),
         _ => {
-            p.properties.insert(
-                "vouch:integrity-malformed".to_owned(),
-                integrity.to_owned(),
-            );
+            p.properties
+                .insert("vouch:integrity-malformed".to_owned(), integrity.to_owned());
         }
     }
 }
@@ -504,7 +501,9 @@ pub(crate) fn set_source(p: &mut Package, source: Source) {
         Source::Url { url } => Some(("download_url", url.clone())),
         _ => None,
     };
-    if let (Some((key, value)), Some(purl)) = (qualifier, p.purl.take()) {
+    if let Some((key, value)) = qualifier
+        && let Some(purl) = p.purl.take()
+    {
         p.purl = Some(purl.clone().with_qualifier(key, &value).unwrap_or(purl));
     }
     p.source = source;
@@ -559,7 +558,14 @@ pub(crate) fn source_from_resolved(raw: &str) -> Source {
 /// Whether a spec names a git repository (as npm, yarn and bun write them).
 pub(crate) fn is_git_spec(s: &str) -> bool {
     const PREFIXES: &[&str] = &[
-        "git+", "git://", "git@", "ssh://", "github:", "gitlab:", "bitbucket:", "gist:",
+        "git+",
+        "git://",
+        "git@",
+        "ssh://",
+        "github:",
+        "gitlab:",
+        "bitbucket:",
+        "gist:",
     ];
     if PREFIXES.iter().any(|p| s.starts_with(p)) {
         return true;
@@ -873,7 +879,10 @@ mod tests {
 
     #[test]
     fn spec_split() {
-        assert_eq!(split_spec("@babel/core@7.0.0"), Some(("@babel/core", "7.0.0")));
+        assert_eq!(
+            split_spec("@babel/core@7.0.0"),
+            Some(("@babel/core", "7.0.0"))
+        );
         assert_eq!(split_spec("lodash@npm:^4"), Some(("lodash", "npm:^4")));
         assert_eq!(split_spec("lodash"), None);
         assert_eq!(split_spec("@x"), None);
@@ -882,7 +891,9 @@ mod tests {
     #[test]
     fn resolved_urls() {
         assert_eq!(
-            source_from_resolved("git+ssh://git@github.com/a/b.git#0123456789abcdef0123456789abcdef01234567"),
+            source_from_resolved(
+                "git+ssh://git@github.com/a/b.git#0123456789abcdef0123456789abcdef01234567"
+            ),
             Source::Git {
                 url: "git+ssh://git@github.com/a/b.git".into(),
                 commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
@@ -903,12 +914,18 @@ mod tests {
                 url: Some("https://registry.npmjs.org/a/-/a-1.0.0.tgz".into())
             }
         );
-        assert_eq!(source_from_resolved("file:../x"), Source::Path { path: "../x".into() });
+        assert_eq!(
+            source_from_resolved("file:../x"),
+            Source::Path {
+                path: "../x".into()
+            }
+        );
     }
 
     #[test]
     fn key_finder_skips_values_and_nested_keys() {
-        let text = "{\n  \"a\": {\n    \"requires\": {\n      \"b\": \"^1\"\n    }\n  },\n  \"b\": {}\n}";
+        let text =
+            "{\n  \"a\": {\n    \"requires\": {\n      \"b\": \"^1\"\n    }\n  },\n  \"b\": {}\n}";
         let mut f = KeyFinder::new(text, 0);
         assert_eq!(f.find_json("a", b'{'), Some(4));
         let b = f.find_json("b", b'{').unwrap();

@@ -37,14 +37,18 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let (lock, doc_start) = select_document(file, text)?;
     let lines = Lines::new(text);
     let doc_text = text.get(doc_start..).unwrap_or("");
-    let version_line = find_section(doc_text, "lockfileVersion")
-        .map(|o| lines.line_of(o + doc_start) as usize);
+    let version_line =
+        find_section(doc_text, "lockfileVersion").map(|o| lines.line_of(o + doc_start) as usize);
     let raw_version = lock
         .lockfile_version
         .as_ref()
         .map(|v| v.0.clone())
         .unwrap_or_default();
-    let major = match raw_version.split('.').next().and_then(|m| m.parse::<u32>().ok()) {
+    let major = match raw_version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok())
+    {
         Some(m @ (5 | 6 | 9)) => m,
         _ => {
             let e = ParseError::new(
@@ -212,14 +216,24 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         }
     }
     for (from, pkg) in &package_edges {
-        for (name, v) in pkg.dependencies.iter().chain(&pkg.optional_dependencies).flatten() {
+        for (name, v) in pkg
+            .dependencies
+            .iter()
+            .chain(&pkg.optional_dependencies)
+            .flatten()
+        {
             if let Some(to) = resolve(name, &v.0, None) {
                 edges.push((from.clone(), to));
             }
         }
     }
     for (from, snap) in &snapshot_edges {
-        for (name, v) in snap.dependencies.iter().chain(&snap.optional_dependencies).flatten() {
+        for (name, v) in snap
+            .dependencies
+            .iter()
+            .chain(&snap.optional_dependencies)
+            .flatten()
+        {
             if let Some(to) = resolve(name, &v.0, None) {
                 edges.push((from.clone(), to));
             }
@@ -318,7 +332,9 @@ fn select_document(file: &str, text: &str) -> Result<(Lock, usize), ParseError> 
         let lock: Option<Lock> = Option::deserialize(doc).map_err(|e| {
             let pos = e.location().map(|l| (l.line(), l.column()));
             let msg = e.to_string();
-            let msg = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m);
+            let msg = msg
+                .rsplit_once(" at line ")
+                .map_or(msg.as_str(), |(m, _)| m);
             ParseError::syntax(file, "YAML", msg.to_owned(), pos)
         })?;
         if let Some(lock) = lock.filter(|l| l.lockfile_version.is_some()) {
@@ -440,7 +456,11 @@ fn parse_key(key: &str, major: u32) -> Option<KeyParts> {
     }
     // 5.x paths, and hosts in any version: `[host]/name/version` or `@scope/name/version`.
     let mut segs: Vec<&str> = body.split('/').collect();
-    let host = if !slash && segs.first().is_some_and(|s| s.contains('.') && !s.starts_with('@')) {
+    let host = if !slash
+        && segs
+            .first()
+            .is_some_and(|s| s.contains('.') && !s.starts_with('@'))
+    {
         let h = segs.remove(0);
         Some(h)
     } else {
@@ -476,7 +496,10 @@ fn parse_key(key: &str, major: u32) -> Option<KeyParts> {
             segs.get(2..).unwrap_or_default(),
         )
     } else {
-        ((*segs.first()?).to_owned(), segs.get(1..).unwrap_or_default())
+        (
+            (*segs.first()?).to_owned(),
+            segs.get(1..).unwrap_or_default(),
+        )
     };
     if name.is_empty() {
         return None;
@@ -572,11 +595,17 @@ mod tests {
         let s = |a: &str, b: &str| (a.to_owned(), Some(b.to_owned()));
         assert_eq!(parts("/foo/1.0.0", 5), s("foo", "1.0.0"));
         assert_eq!(parts("/@a/b/1.0.0_c@2.0.0+d@1.0.0", 5), s("@a/b", "1.0.0"));
-        assert_eq!(parts("/@types/babel__core/7.1.14", 5), s("@types/babel__core", "7.1.14"));
+        assert_eq!(
+            parts("/@types/babel__core/7.1.14", 5),
+            s("@types/babel__core", "7.1.14")
+        );
         assert_eq!(parts("registry.npmjs.org/foo/1.1.0", 5), s("foo", "1.1.0"));
         assert_eq!(parts("/foo@1.0.0(bar@2.0.0)", 6), s("foo", "1.0.0"));
         assert_eq!(parts("@a/b@1.0.0(c@1.0.0(d@2.0.0))", 9), s("@a/b", "1.0.0"));
-        assert_eq!(parts("github.com/kevva/is-positive", 5), ("is-positive".into(), None));
+        assert_eq!(
+            parts("github.com/kevva/is-positive", 5),
+            ("is-positive".into(), None)
+        );
     }
 
     #[test]

@@ -21,8 +21,8 @@ use vouch_inventory::{Algorithm, Digest, Ecosystem, Inventory, Package, PackageI
 
 use crate::common::{self, Lines, MAX_ENTRIES};
 use crate::npm::{
-    KeyFinder, Ordered, Scalar, add_integrity, attach_unreachable, is_git_spec, npm_package, root_purl,
-    set_source, source_from_resolved, split_spec, synthetic_root,
+    KeyFinder, Ordered, Scalar, add_integrity, attach_unreachable, is_git_spec, npm_package,
+    root_purl, set_source, source_from_resolved, split_spec, synthetic_root,
 };
 use crate::{Input, ParseError, ParseErrorKind};
 
@@ -97,7 +97,9 @@ fn classic_package(file: &str, b: &Block, inv: &mut Inventory) -> Result<Package
     // `file:` folders and tarballs are part of the project, not third-party packages.
     let local = b.descriptors.iter().find_map(|d| {
         let (_, range) = split_spec(d)?;
-        range.strip_prefix("file:").or_else(|| range.strip_prefix("link:"))
+        range
+            .strip_prefix("file:")
+            .or_else(|| range.strip_prefix("link:"))
     });
     if let Some(path) = local {
         let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
@@ -213,7 +215,11 @@ fn tokenize_classic(file: &str, text: &str) -> Result<Vec<Block>, ParseError> {
                     }
                 }
             }
-            _ => return Err(syntax("unexpected indentation (yarn.lock indents by two spaces)")),
+            _ => {
+                return Err(syntax(
+                    "unexpected indentation (yarn.lock indents by two spaces)",
+                ));
+            }
         }
     }
     Ok(blocks)
@@ -363,14 +369,24 @@ fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
         let resolution = e.resolution.as_deref().ok_or_else(|| {
             ParseError::missing(file, "resolution", format!("package `{key}`")).at_line(line_usize)
         })?;
-        let id = berry_package(file, key, resolution, e, line, cache_key.as_deref(), &mut inv)
-            .map_err(|err| err.at_line(line_usize))?;
+        let id = berry_package(
+            file,
+            key,
+            resolution,
+            e,
+            line,
+            cache_key.as_deref(),
+            &mut inv,
+        )
+        .map_err(|err| err.at_line(line_usize))?;
         for d in key.split(',').map(str::trim).filter(|d| !d.is_empty()) {
             by_descriptor.insert(d.to_owned(), id.clone());
             // Relative portals and links are keyed with the `::locator=` of the workspace that
             // asked for them; dependents write the bare descriptor.
             if let Some((bare, _)) = d.split_once("::") {
-                by_descriptor.entry(bare.to_owned()).or_insert_with(|| id.clone());
+                by_descriptor
+                    .entry(bare.to_owned())
+                    .or_insert_with(|| id.clone());
             }
         }
         if resolution.ends_with("@workspace:.") {
@@ -383,7 +399,11 @@ fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
         None => inv.add_root(synthetic_root(file)),
     };
     for (id, e) in &nodes {
-        let deps = e.dependencies.iter().chain(&e.optional_dependencies).flatten();
+        let deps = e
+            .dependencies
+            .iter()
+            .chain(&e.optional_dependencies)
+            .flatten();
         for (name, range) in deps {
             let range = &range.0;
             let exact = format!("{name}@{range}");
@@ -411,16 +431,22 @@ fn berry_package(
     cache_key: Option<&str>,
     inv: &mut Inventory,
 ) -> Result<PackageId, ParseError> {
-    let (name, reference) = split_spec(resolution).ok_or_else(|| {
-        ParseError::invalid(file, "resolution", "`name@reference`", resolution)
-    })?;
-    let version = e.version.as_ref().map(|v| v.0.as_str()).filter(|v| !v.is_empty());
+    let (name, reference) = split_spec(resolution)
+        .ok_or_else(|| ParseError::invalid(file, "resolution", "`name@reference`", resolution))?;
+    // The `version` field, or the version of an `npm:` reference when it is missing.
+    let version = e
+        .version
+        .as_ref()
+        .map(|v| v.0.as_str())
+        .filter(|v| !v.is_empty());
     // `patch:inner#patch` is the package `inner` with a patch applied.
     let (patch, reference) = match reference.strip_prefix("patch:") {
         Some(rest) => {
             let inner = rest.split('#').next().unwrap_or(rest);
             let inner = crate_percent_decode(inner);
-            let inner_ref = split_spec(&inner).map(|(_, r)| r.to_owned()).unwrap_or(inner);
+            let inner_ref = split_spec(&inner)
+                .map(|(_, r)| r.to_owned())
+                .unwrap_or(inner);
             (Some(resolution), inner_ref)
         }
         None => (None, reference.to_owned()),
@@ -445,6 +471,8 @@ fn berry_package(
         // the project; `workspace:.` is the top-level one.
         return Ok(inv.add_root(project));
     }
+    // Without a `version` field, the version of an `npm:` reference.
+    let version = version.or_else(|| reference.strip_prefix("npm:"));
     let mut p = npm_package(name, version, file, line);
     // The descriptor's name differs from the resolution's for `alias@npm:real@range`.
     let desc_name = key
@@ -456,14 +484,13 @@ fn berry_package(
         p.properties
             .insert("vouch:npm-alias".to_owned(), alias.to_owned());
     }
-    if let Some(rest) = reference.strip_prefix("npm:") {
-        if version.is_none() {
-            p = npm_package(name, Some(rest), file, line);
-        }
+    if reference.starts_with("npm:") {
         p.source = Source::Registry { url: None };
-    } else if is_git_spec(&reference) || reference.contains("#commit") {
-        set_source(&mut p, source_from_resolved(&reference));
-    } else if reference.starts_with("https://") || reference.starts_with("http://") {
+    } else if is_git_spec(&reference)
+        || reference.contains("#commit")
+        || reference.starts_with("https://")
+        || reference.starts_with("http://")
+    {
         set_source(&mut p, source_from_resolved(&reference));
     } else {
         p.properties
@@ -525,13 +552,19 @@ mod tests {
             split_descriptors(r#""a@^1", a@^1.2, "@s/b@npm:^2""#).unwrap(),
             vec!["a@^1", "a@^1.2", "@s/b@npm:^2"]
         );
-        assert_eq!(tokens(r#""@s/b" "^1.0.0""#).unwrap(), vec!["@s/b", "^1.0.0"]);
+        assert_eq!(
+            tokens(r#""@s/b" "^1.0.0""#).unwrap(),
+            vec!["@s/b", "^1.0.0"]
+        );
         assert_eq!(tokens("dependencies:").unwrap(), vec!["dependencies:"]);
         assert!(tokens(r#""open"#).is_err());
     }
 
     #[test]
     fn percent_decoding() {
-        assert_eq!(crate_percent_decode("typescript@npm%3A6.0.3"), "typescript@npm:6.0.3");
+        assert_eq!(
+            crate_percent_decode("typescript@npm%3A6.0.3"),
+            "typescript@npm:6.0.3"
+        );
     }
 }

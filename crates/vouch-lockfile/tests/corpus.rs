@@ -94,7 +94,7 @@ fn unique_count(format: Format, inv: &vouch_inventory::Inventory) -> usize {
 /// Rows where the MANIFEST's count and an accurate SBOM differ, with the reason. Each is a
 /// first-party package that the format marks as such but the MANIFEST counted as third-party.
 /// The MANIFEST's own rule drops "root/workspace/link/path records where the format marks
-/// them"; these rows counted such records anyway.
+/// them" and collapses aliases and peer variants; these rows counted such records anyway.
 const MANIFEST_CORRECTIONS: &[(&str, usize, &str)] = &[
     (
         "dart/localsend/pubspec.lock",
@@ -116,6 +116,24 @@ const MANIFEST_CORRECTIONS: &[(&str, usize, &str)] = &[
         579,
         "208 module versions have only `/go.mod` lines: Go read their go.mod to select versions \
          but never downloaded their code, so they are not part of the build",
+    ),
+    (
+        "yarn/webpack/yarn.lock",
+        1393,
+        "four alias blocks (prettier-2, string-width-cjs, strip-ansi-cjs, wrap-ansi-cjs) resolve \
+         to the same tarball as the real package's block; the MANIFEST counted the alias names",
+    ),
+    (
+        "yarn/prettier-berry/yarn.lock",
+        1049,
+        "`typescript@patch:` and `fsevents@patch:` are the same name and version as their \
+         unpatched entries (the patch is recorded on the package); the MANIFEST counted them twice",
+    ),
+    (
+        "pnpm/vite-v5.4/pnpm-lock.yaml",
+        1175,
+        "five packages have two peer variants each with identical integrity (one tarball); the \
+         MANIFEST collapsed only one of the five pairs",
     ),
 ];
 

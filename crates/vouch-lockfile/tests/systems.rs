@@ -714,3 +714,13 @@ fn gradle_bad_coordinates_fail() {
     assert!(matches!(e.kind, ParseErrorKind::InvalidField { .. }), "{e}");
     assert_eq!(e.line, Some(3));
 }
+
+#[test]
+fn cargo_dev_dependencies_come_from_the_manifest() {
+    let inv = ok("cargo", "dev-dependencies", "Cargo.lock");
+    let scope = |purl: &str| get(&inv, purl).scope;
+    assert_eq!(scope("pkg:cargo/pretty_assertions@1.4.0"), Scope::Dev);
+    assert_eq!(scope("pkg:cargo/diff@0.1.13"), Scope::Dev);
+    // A dev-dependency of `app` that `ryu-user` needs at run time stays required.
+    assert_eq!(scope("pkg:cargo/itoa@1.0.11"), Scope::Required);
+}
