@@ -8,7 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// Exit codes: 0 success, 1 a check failed, 2 usage or runtime error.
 #[derive(Debug, Parser)]
-#[command(name = "vouch", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "vouch",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -8,10 +8,12 @@ use crate::env;
 pub fn created_time() -> anyhow::Result<i64> {
     match std::env::var(env::SOURCE_DATE_EPOCH) {
         Ok(v) if !v.trim().is_empty() => {
-            let secs: i64 = v
-                .trim()
-                .parse()
-                .with_context(|| format!("`{}` is not a number of seconds: `{v}`", env::SOURCE_DATE_EPOCH))?;
+            let secs: i64 = v.trim().parse().with_context(|| {
+                format!(
+                    "`{}` is not a number of seconds: `{v}`",
+                    env::SOURCE_DATE_EPOCH
+                )
+            })?;
             if !(0..=253_402_300_799).contains(&secs) {
                 bail!("`{}` is out of range: `{v}`", env::SOURCE_DATE_EPOCH);
             }

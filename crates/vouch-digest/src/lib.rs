@@ -42,7 +42,7 @@ impl Algorithm {
     }
 
     /// Length of the raw digest in bytes.
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             Algorithm::Md5 => 16,
             Algorithm::Sha1 => 20,
@@ -133,10 +133,10 @@ pub struct Digest {
 impl Digest {
     /// Builds a digest from raw bytes, checking their length.
     pub fn from_bytes(algorithm: Algorithm, bytes: &[u8]) -> Result<Self, DigestError> {
-        if bytes.len() != algorithm.len() {
+        if bytes.len() != algorithm.output_len() {
             return Err(DigestError::BadLength {
                 algorithm,
-                expected: algorithm.len(),
+                expected: algorithm.output_len(),
                 found: bytes.len(),
             });
         }
@@ -287,11 +287,11 @@ pub fn uuid_from_bytes(mut b: [u8; 16], version: u8) -> String {
 
 /// Lowercase hex of `bytes`.
 pub fn to_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    use std::fmt::Write as _;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0xf)]));
+        // Writing to a String cannot fail.
+        let _ = write!(s, "{b:02x}");
     }
     s
 }
@@ -299,7 +299,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 /// Decodes hex of either case; `None` when the length is odd or a character is not hex.
 pub fn from_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.as_bytes();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     s.chunks_exact(2)

@@ -369,7 +369,9 @@ impl Inventory {
 
     /// Packages that are not projects.
     pub fn libraries(&self) -> impl Iterator<Item = (&PackageId, &Package)> {
-        self.packages.iter().filter(|(_, p)| p.kind == Kind::Library)
+        self.packages
+            .iter()
+            .filter(|(_, p)| p.kind == Kind::Library)
     }
 
     /// Folds another inventory into this one.
@@ -443,11 +445,9 @@ impl Inventory {
         if let Some(d) = self.packages.get(id).and_then(|p| p.direct) {
             return d;
         }
-        self.roots.iter().any(|r| {
-            self.edges
-                .get(r)
-                .is_some_and(|tos| tos.contains(id))
-        })
+        self.roots
+            .iter()
+            .any(|r| self.edges.get(r).is_some_and(|tos| tos.contains(id)))
     }
 }
 

@@ -198,7 +198,10 @@ mod manifest {
                 if member.contains(['*', '?', '[']) {
                     continue;
                 }
-                if let Some(m) = read(input, &format!("{}/Cargo.toml", member.trim_end_matches('/'))) {
+                if let Some(m) = read(
+                    input,
+                    &format!("{}/Cargo.toml", member.trim_end_matches('/')),
+                ) {
                     manifests.push(m);
                 }
             }

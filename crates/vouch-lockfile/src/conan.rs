@@ -16,9 +16,6 @@
 //! configuration packages, and in Conan 1 whatever only they pull in or what sits in the build
 //! context) have the dev scope.
 
-// `ParseError` (error.rs) is larger than clippy's default threshold; every parser returns it.
-#![allow(clippy::result_large_err)]
-
 use std::collections::{BTreeSet, HashMap};
 
 use serde::Deserialize;

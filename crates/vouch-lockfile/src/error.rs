@@ -149,7 +149,10 @@ impl ParseError {
     ) -> Self {
         let mut found: String = found.into();
         if found.len() > 80 {
-            let cut = (0..=80).rev().find(|i| found.is_char_boundary(*i)).unwrap_or(0);
+            let cut = (0..=80)
+                .rev()
+                .find(|i| found.is_char_boundary(*i))
+                .unwrap_or(0);
             found.truncate(cut);
             found.push('…');
         }

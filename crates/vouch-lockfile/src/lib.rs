@@ -11,9 +11,6 @@
 //! them.
 
 #![forbid(unsafe_code)]
-// `ParseError` carries the file name and typed context so that every message can say where and
-// what; it is returned once per file, on the cold path, so its size costs nothing measurable.
-#![allow(clippy::result_large_err)]
 
 mod bun;
 mod cargo;
@@ -131,7 +128,11 @@ impl Format {
             Format::UvLock => &["uv.lock"],
             Format::PipfileLock => &["Pipfile.lock"],
             Format::PdmLock => &["pdm.lock"],
-            Format::Requirements => &["requirements.txt", "requirements-*.txt", "*.requirements.txt"],
+            Format::Requirements => &[
+                "requirements.txt",
+                "requirements-*.txt",
+                "*.requirements.txt",
+            ],
             Format::GoMod => &["go.mod"],
             Format::GoSum => &["go.sum"],
             Format::GemfileLock => &["Gemfile.lock", "gems.locked"],
@@ -234,8 +235,7 @@ impl Input<'_> {
         std::str::from_utf8(self.bytes).map_err(|e| {
             let valid = self.bytes.get(..e.valid_up_to()).unwrap_or_default();
             let (line, column) = common::line_col_of_bytes(valid, valid.len());
-            ParseError::new(self.file, ParseErrorKind::NotUtf8)
-                .at(line, column)
+            ParseError::new(self.file, ParseErrorKind::NotUtf8).at(line, column)
         })
     }
 }

@@ -18,9 +18,6 @@
 //! The lock does not name the project nor its direct dependencies, so a root named after the
 //! directory depends on the entries nothing else in the lock depends on.
 
-// `ParseError` (error.rs) is larger than clippy's default threshold; every parser returns it.
-#![allow(clippy::result_large_err)]
-
 use std::collections::{BTreeMap, HashMap};
 
 use vouch_digest::{Algorithm, Digest};

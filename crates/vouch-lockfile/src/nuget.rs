@@ -14,9 +14,6 @@
 //! lines can be found by one forward scan, and [`project_name`] names the synthetic root of
 //! formats that record no project.
 
-// `ParseError` (error.rs) is larger than clippy's default threshold; every parser returns it.
-#![allow(clippy::result_large_err)]
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::marker::PhantomData;

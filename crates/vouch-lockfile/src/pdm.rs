@@ -10,10 +10,6 @@
 //! (`extras = ["toml"]`); they are the same distribution and merge into one package. The
 //! project itself is not in the file, so a root named after the lockfile's directory is made.
 
-// `ParseError` is the crate-wide error type every parser returns (its size is set in
-// `error.rs`), so the lint is not this module's to fix.
-#![allow(clippy::result_large_err)]
-
 use std::collections::BTreeMap;
 
 use serde::Deserialize;

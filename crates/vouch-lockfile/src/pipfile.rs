@@ -9,10 +9,6 @@
 //! index}` or a VCS (`git` + `ref`), `path` or `file` entry. The file records no graph, so every
 //! package hangs off one root named after the lockfile's directory.
 
-// `ParseError` is the crate-wide error type every parser returns (its size is set in
-// `error.rs`), so the lint is not this module's to fix.
-#![allow(clippy::result_large_err)]
-
 use std::fmt;
 
 use serde::Deserialize;

@@ -15,10 +15,6 @@
 //! created; which packages the project asks for directly is not recorded either, so they are
 //! attached to that root by the caller.
 
-// `ParseError` is the crate-wide error type every parser returns (its size is set in
-// `error.rs`), so the lint is not this module's to fix.
-#![allow(clippy::result_large_err)]
-
 use std::collections::BTreeMap;
 
 use serde::Deserialize;

@@ -13,9 +13,6 @@
 //! SDK packages (`flutter`, `flutter_test`, `sky_engine`) ship with the SDK but are reported
 //! as libraries with `vouch:sdk`, since the application links them.
 
-// `ParseError` (error.rs) is larger than clippy's default threshold; every parser returns it.
-#![allow(clippy::result_large_err)]
-
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;

@@ -13,10 +13,6 @@
 //! This module also holds the helpers the other Python parsers share (PEP 503 names, PEP 508
 //! parsing, version matching, git and registry sources).
 
-// `ParseError` is the crate-wide error type every parser returns (its size is set in
-// `error.rs`), so the lint is not this module's to fix.
-#![allow(clippy::result_large_err)]
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use vouch_digest::Digest;

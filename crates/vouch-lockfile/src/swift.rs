@@ -13,9 +13,6 @@
 //! depends on every pin. Package URLs follow the purl `swift` type: the namespace is the
 //! repository host and owner (`github.com/apple`), the name the repository name.
 
-// `ParseError` (error.rs) is larger than clippy's default threshold; every parser returns it.
-#![allow(clippy::result_large_err)]
-
 use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Inventory, Package, Source};
 

@@ -14,10 +14,6 @@
 //! `optional-dependencies` (extras) is optional, one reached only through its
 //! `dev-dependencies` (groups) is dev.
 
-// `ParseError` is the crate-wide error type every parser returns (its size is set in
-// `error.rs`), so the lint is not this module's to fix.
-#![allow(clippy::result_large_err)]
-
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::Deserialize;

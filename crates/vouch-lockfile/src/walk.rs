@@ -20,7 +20,10 @@ pub struct WalkOptions {
 impl Default for WalkOptions {
     fn default() -> Self {
         WalkOptions {
-            skip_dirs: DEFAULT_SKIPPED_DIRS.iter().map(|s| (*s).to_owned()).collect(),
+            skip_dirs: DEFAULT_SKIPPED_DIRS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             max_depth: 32,
         }
     }

@@ -5,6 +5,14 @@
 //! `../shared/corpus/lockfiles` beside the checkout). When it is absent the test says so loudly
 //! and passes, so that a checkout without it still builds and tests.
 
+// Tests may panic: a panic is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -42,7 +50,10 @@ fn manifest_rows(dir: &Path) -> Vec<(String, usize)> {
             header = cells;
             continue;
         }
-        if cells.iter().all(|c| c.chars().all(|ch| ch == '-' || ch == ':')) {
+        if cells
+            .iter()
+            .all(|c| c.chars().all(|ch| ch == '-' || ch == ':'))
+        {
             continue;
         }
         let col = |name: &str| {
@@ -80,7 +91,10 @@ fn unique_count(format: Format, inv: &vouch_inventory::Inventory) -> usize {
             .collect::<BTreeSet<_>>()
             .len(),
         Format::Requirements => libs
-            .filter(|p| p.version.is_some() && p.properties.get("vouch:requirement") != Some(&"url".to_owned()))
+            .filter(|p| {
+                p.version.is_some()
+                    && p.properties.get("vouch:requirement") != Some(&"url".to_owned())
+            })
             .map(|p| (p.name.clone(), p.version.clone()))
             .collect::<BTreeSet<_>>()
             .len(),
@@ -140,12 +154,18 @@ const MANIFEST_CORRECTIONS: &[(&str, usize, &str)] = &[
 #[test]
 fn every_corpus_lockfile_parses_with_the_manifest_count() {
     let Some(dir) = corpus_dir() else {
-        eprintln!("SKIPPED: lockfile corpus not found (set VOUCH_SHARED_DIR); no corpus file was checked");
+        eprintln!(
+            "SKIPPED: lockfile corpus not found (set VOUCH_SHARED_DIR); no corpus file was checked"
+        );
         return;
     };
     let filter = std::env::var("VOUCH_CORPUS_FILTER").unwrap_or_default();
     let rows = manifest_rows(&dir);
-    assert!(rows.len() >= 40, "MANIFEST parsing found only {} rows", rows.len());
+    assert!(
+        rows.len() >= 40,
+        "MANIFEST parsing found only {} rows",
+        rows.len()
+    );
     let mut failures = Vec::new();
     let mut checked = 0;
     for (file, expected) in rows {
@@ -154,7 +174,9 @@ fn every_corpus_lockfile_parses_with_the_manifest_count() {
         }
         let expected = match MANIFEST_CORRECTIONS.iter().find(|(f, _, _)| *f == file) {
             Some((_, corrected, why)) => {
-                eprintln!("{file}: expecting {corrected} instead of the MANIFEST's {expected}: {why}");
+                eprintln!(
+                    "{file}: expecting {corrected} instead of the MANIFEST's {expected}: {why}"
+                );
                 *corrected
             }
             None => expected,
@@ -166,7 +188,9 @@ fn every_corpus_lockfile_parses_with_the_manifest_count() {
             Ok((format, inv)) => {
                 let found = unique_count(format, &inv);
                 if found != expected {
-                    failures.push(format!("{file}: expected {expected} packages, found {found}"));
+                    failures.push(format!(
+                        "{file}: expected {expected} packages, found {found}"
+                    ));
                 }
                 // Every library must carry evidence pointing at this file.
                 for (id, p) in inv.libraries() {
@@ -194,5 +218,9 @@ fn every_corpus_lockfile_parses_with_the_manifest_count() {
         }
     }
     eprintln!("corpus: checked {checked} lockfiles");
-    assert!(failures.is_empty(), "corpus failures:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "corpus failures:\n{}",
+        failures.join("\n")
+    );
 }

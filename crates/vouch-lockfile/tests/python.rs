@@ -2,6 +2,14 @@
 //! against the hand-written fixtures under `tests/fixtures/{poetry,uv,pipfile,pdm,requirements}`.
 //! Expected values come from reading the fixtures and the formats' documentation.
 
+// Tests may panic: a panic is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::collections::BTreeSet;
 use std::path::Path;
 

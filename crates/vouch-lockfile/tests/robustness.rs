@@ -3,6 +3,14 @@
 //! names the file. This runs on the stable toolchain in every test run; the cargo-fuzz targets
 //! under `fuzz/` search further.
 
+// Tests may panic: a panic is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::{Path, PathBuf};
 
 use vouch_lockfile::{Format, parse_bytes};

@@ -25,8 +25,12 @@ pub fn run(args: &SbomArgs) -> anyhow::Result<Status> {
         version: args.subject_version.clone(),
     };
     let format = match (args.format, args.spec_version) {
-        (SbomFormatArg::CyclonedxJson, CdxVersionArg::V1_5) => SbomFormat::CycloneDxJson(CdxVersion::V1_5),
-        (SbomFormatArg::CyclonedxJson, CdxVersionArg::V1_6) => SbomFormat::CycloneDxJson(CdxVersion::V1_6),
+        (SbomFormatArg::CyclonedxJson, CdxVersionArg::V1_5) => {
+            SbomFormat::CycloneDxJson(CdxVersion::V1_5)
+        }
+        (SbomFormatArg::CyclonedxJson, CdxVersionArg::V1_6) => {
+            SbomFormat::CycloneDxJson(CdxVersion::V1_6)
+        }
         (SbomFormatArg::SpdxJson, _) => SbomFormat::SpdxJson,
         (SbomFormatArg::Spdx3Json, _) => SbomFormat::Spdx3Json,
     };
@@ -48,9 +52,8 @@ pub fn run(args: &SbomArgs) -> anyhow::Result<Status> {
 /// Reads one lockfile or every lockfile under a directory into one inventory. Returns the
 /// default subject name (the directory's name) with it.
 fn collect(path: &Path, include_vendored: bool) -> anyhow::Result<(String, Inventory)> {
-    let meta = fs_err::metadata(path).map_err(|e| {
-        anyhow::Error::new(e).context(format!("cannot read `{}`", path.display()))
-    })?;
+    let meta = fs_err::metadata(path)
+        .map_err(|e| anyhow::Error::new(e).context(format!("cannot read `{}`", path.display())))?;
     if meta.is_file() {
         let display = path.display().to_string();
         if path.file_name().is_some_and(|n| n == "bun.lockb") {

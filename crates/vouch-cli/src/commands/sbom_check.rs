@@ -87,7 +87,10 @@ pub fn run(args: &SbomCheckArgs) -> anyhow::Result<Status> {
             } else {
                 "minimum elements only; official schema not checked"
             };
-            text.push_str(&format!("{display}: {} {verdict} ({schema})\n", report.format));
+            text.push_str(&format!(
+                "{display}: {} {verdict} ({schema})\n",
+                report.format
+            ));
             output::write_stdout(text.as_bytes())?;
         }
     }

@@ -1,5 +1,13 @@
 //! Integration tests: the real `vouch` binary, its exit code, stdout and stderr.
 
+// Tests may panic: a panic is how a test fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod sbom;
 mod sbom_check;
 

@@ -8,7 +8,12 @@ use crate::{demo_app, render, run, vouch};
 
 fn cdx(args: &[&str]) -> Value {
     let out = run(vouch().arg("sbom").args(args));
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -39,7 +44,10 @@ fn demo_app_describes_every_ecosystem() {
     ] {
         assert!(p.contains(expected), "missing {expected} in {p:?}");
     }
-    assert!(p.iter().any(|x| x.starts_with("pkg:cargo/serde@1.")), "{p:?}");
+    assert!(
+        p.iter().any(|x| x.starts_with("pkg:cargo/serde@1.")),
+        "{p:?}"
+    );
     // The pinned hash of six comes through from requirements.txt.
     let six = bom["components"]
         .as_array()
@@ -70,7 +78,10 @@ fn output_is_reproducible_and_serial_ignores_time() {
     let a = run(vouch().arg("sbom").arg(&dir));
     let b = run(vouch().arg("sbom").arg(&dir));
     assert_eq!(a.stdout, b.stdout, "two runs differ");
-    let later = run(vouch().env("SOURCE_DATE_EPOCH", "1800000000").arg("sbom").arg(&dir));
+    let later = run(vouch()
+        .env("SOURCE_DATE_EPOCH", "1800000000")
+        .arg("sbom")
+        .arg(&dir));
     let a: Value = serde_json::from_slice(&a.stdout).unwrap();
     let later: Value = serde_json::from_slice(&later.stdout).unwrap();
     assert_eq!(a["serialNumber"], later["serialNumber"]);
@@ -126,7 +137,11 @@ fn output_file_matches_stdout() {
 fn malformed_lockfile_names_file_line_and_column() {
     let tmp = tempfile::tempdir().unwrap();
     let lock = tmp.path().join("Cargo.lock");
-    std::fs::write(&lock, "version = 3\n\n[[package]]\nname = \"a\"\nversion = 1.0\n").unwrap();
+    std::fs::write(
+        &lock,
+        "version = 3\n\n[[package]]\nname = \"a\"\nversion = 1.0\n",
+    )
+    .unwrap();
     let out = run(vouch().arg("sbom").arg(&lock));
     insta::assert_snapshot!(render(&out, &[(tmp.path(), "[TMP]")]));
 }
@@ -172,11 +187,7 @@ fn vendored_trees_are_skipped_unless_asked() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     std::fs::create_dir_all(root.join("vendor/lib")).unwrap();
-    std::fs::write(
-        root.join("requirements.txt"),
-        "six==1.16.0\n",
-    )
-    .unwrap();
+    std::fs::write(root.join("requirements.txt"), "six==1.16.0\n").unwrap();
     std::fs::write(root.join("vendor/lib/requirements.txt"), "idna==3.7\n").unwrap();
     let p = purls(&cdx(&[root.to_str().unwrap()]));
     assert!(p.contains("pkg:pypi/six@1.16.0"));

@@ -40,7 +40,9 @@ fn missing_timestamp_fails_with_a_stable_code() {
     bom["metadata"].as_object_mut().unwrap().remove("timestamp");
     let file = tmp.path().join("bom.json");
     std::fs::write(&file, serde_json::to_vec(&bom).unwrap()).unwrap();
-    let out = run(vouch().args(["sbom", "check", "--format", "json"]).arg(&file));
+    let out = run(vouch()
+        .args(["sbom", "check", "--format", "json"])
+        .arg(&file));
     assert_eq!(out.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let codes: Vec<&str> = report["findings"]
@@ -74,7 +76,13 @@ fn schema_violation_is_reported_with_its_pointer() {
         .iter()
         .find(|f| f["code"] == "schema-invalid")
         .unwrap_or_else(|| panic!("no schema-invalid finding: {report:#}"));
-    assert!(hit["pointer"].as_str().unwrap().starts_with("/components/0"), "{hit}");
+    assert!(
+        hit["pointer"]
+            .as_str()
+            .unwrap()
+            .starts_with("/components/0"),
+        "{hit}"
+    );
 }
 
 #[test]
@@ -91,13 +99,18 @@ fn report_matches_its_published_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("bom.json");
     std::fs::write(&file, generate("spdx-json")).unwrap();
-    let out = run(vouch().args(["sbom", "check", "--format", "json"]).arg(&file));
+    let out = run(vouch()
+        .args(["sbom", "check", "--format", "json"])
+        .arg(&file));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let schema: Value = serde_json::from_slice(
         &std::fs::read(crate::repo().join("schemas/sbom-check-report.schema.json")).unwrap(),
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}\n{report:#}");
 }

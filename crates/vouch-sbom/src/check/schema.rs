@@ -37,7 +37,7 @@ pub(crate) fn validate(kind: DocKind, doc: &Value, dir: &Path) -> Result<Vec<Fin
             path: path.clone(),
             message: e.to_string(),
         })?;
-    eprintln!("TIMING compile {:?}", t0.elapsed()); let t1 = std::time::Instant::now();
+    eprintln!("TIMING compile {:?}", t0.elapsed()); let t1 = std::time::Instant::now(); let ok = validator.is_valid(doc); eprintln!("TIMING is_valid {ok} {:?}", t1.elapsed()); let t1 = std::time::Instant::now();
     let mut findings = Vec::new();
     let mut more = 0usize;
     for error in validator.iter_errors(doc) {

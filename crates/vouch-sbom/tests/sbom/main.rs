@@ -61,7 +61,7 @@ fn purl(s: &str) -> Option<PackageUrl> {
 }
 
 fn digest(alg: Algorithm, byte: u8) -> Digest {
-    Digest::from_bytes(alg, &vec![byte; alg.len()]).unwrap()
+    Digest::from_bytes(alg, &vec![byte; alg.output_len()]).unwrap()
 }
 
 fn lib(eco: Ecosystem, name: &str, version: &str, p: &str) -> Package {
