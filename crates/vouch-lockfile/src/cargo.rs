@@ -379,7 +379,17 @@ fn build_package(
             pkg.properties
                 .insert("vouch:cargo-source".to_owned(), raw.to_owned());
         }
-        pkg.source = src;
+        // crates.io serves every crate from one documented location, so the exact artifact the
+        // checksum covers can be named.
+        pkg.source = if CRATES_IO.contains(&raw) {
+            Source::Registry {
+                url: Some(format!(
+                    "https://static.crates.io/crates/{name}/{name}-{version}.crate"
+                )),
+            }
+        } else {
+            src
+        };
     }
     if let Some(c) = checksum {
         match Digest::from_hex(Algorithm::Sha256, c) {
@@ -406,7 +416,7 @@ fn parse_source(raw: &str) -> (Source, Option<(&'static str, String)>) {
     {
         let qualifier = (!CRATES_IO.contains(&raw)).then(|| ("repository_url", url.to_owned()));
         let source = Source::Registry {
-            url: Some(raw.to_owned()),
+            url: Some(url.to_owned()),
         };
         return (source, qualifier);
     }

@@ -133,7 +133,7 @@ fn cargo_v1_metadata_checksums_and_path_dependency() {
     assert_eq!(
         itoa.source,
         Source::Registry {
-            url: Some("registry+https://github.com/rust-lang/crates.io-index".into())
+            url: Some("https://static.crates.io/crates/itoa/itoa-1.0.1.crate".into())
         }
     );
     assert_eq!(lines(itoa), vec![("cargo/v1/Cargo.lock".into(), Some(9))]);
@@ -208,7 +208,7 @@ fn cargo_v4_workspace_sources_and_disambiguation() {
     assert_eq!(
         rand9.source,
         Source::Registry {
-            url: Some("sparse+https://index.crates.io/".into())
+            url: Some("https://static.crates.io/crates/rand/rand-0.9.0.crate".into())
         }
     );
     assert_eq!(

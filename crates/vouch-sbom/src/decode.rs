@@ -59,17 +59,19 @@ pub fn decode_summary(bytes: &[u8]) -> Result<Summary, DecodeError> {
     summary.packages = keys.values().cloned().collect();
     for (pointer, from, to) in edges {
         let key = |r: &str| {
-            keys.get(r).cloned().ok_or_else(|| DecodeError::UnknownReference {
-                pointer: pointer.clone(),
-                reference: r.to_owned(),
-            })
+            keys.get(r)
+                .cloned()
+                .ok_or_else(|| DecodeError::UnknownReference {
+                    pointer: pointer.clone(),
+                    reference: r.to_owned(),
+                })
         };
         summary.edges.insert((key(&from)?, key(&to)?));
     }
     Ok(summary)
 }
 
-fn array<'v>(v: Option<&'v Value>) -> impl Iterator<Item = &'v Value> {
+fn array(v: Option<&Value>) -> impl Iterator<Item = &Value> {
     v.and_then(Value::as_array).into_iter().flatten()
 }
 
@@ -94,7 +96,10 @@ fn cyclonedx(doc: &Value, keys: &mut BTreeMap<String, String>, edges: &mut Edges
                 (Some(g), Some(n)) if !g.is_empty() => format!("{g}/{n}"),
                 (_, n) => n.unwrap_or("").to_owned(),
             };
-            keys.insert(r.to_owned(), key(str_of(c, "purl"), &name, str_of(c, "version")));
+            keys.insert(
+                r.to_owned(),
+                key(str_of(c, "purl"), &name, str_of(c, "version")),
+            );
         }
     };
     if let Some(c) = doc.get("metadata").and_then(|m| m.get("component")) {
@@ -106,10 +111,16 @@ fn cyclonedx(doc: &Value, keys: &mut BTreeMap<String, String>, edges: &mut Edges
         stack.extend(array(c.get("components")));
     }
     for (i, d) in array(doc.get("dependencies")).enumerate() {
-        let Some(from) = str_of(d, "ref") else { continue };
+        let Some(from) = str_of(d, "ref") else {
+            continue;
+        };
         for (j, to) in array(d.get("dependsOn")).enumerate() {
             if let Some(to) = to.as_str() {
-                edges.push((format!("/dependencies/{i}/dependsOn/{j}"), from.to_owned(), to.to_owned()));
+                edges.push((
+                    format!("/dependencies/{i}/dependsOn/{j}"),
+                    from.to_owned(),
+                    to.to_owned(),
+                ));
             }
         }
     }
@@ -117,11 +128,20 @@ fn cyclonedx(doc: &Value, keys: &mut BTreeMap<String, String>, edges: &mut Edges
 
 fn spdx2(doc: &Value, keys: &mut BTreeMap<String, String>, edges: &mut Edges) {
     for p in array(doc.get("packages")) {
-        let Some(id) = str_of(p, "SPDXID") else { continue };
+        let Some(id) = str_of(p, "SPDXID") else {
+            continue;
+        };
         let purl = array(p.get("externalRefs"))
             .find(|r| str_of(r, "referenceType") == Some("purl"))
             .and_then(|r| str_of(r, "referenceLocator"));
-        keys.insert(id.to_owned(), key(purl, str_of(p, "name").unwrap_or(""), str_of(p, "versionInfo")));
+        keys.insert(
+            id.to_owned(),
+            key(
+                purl,
+                str_of(p, "name").unwrap_or(""),
+                str_of(p, "versionInfo"),
+            ),
+        );
     }
     for (i, r) in array(doc.get("relationships")).enumerate() {
         let (Some(a), Some(ty), Some(b)) = (
@@ -134,8 +154,12 @@ fn spdx2(doc: &Value, keys: &mut BTreeMap<String, String>, edges: &mut Edges) {
         let pointer = format!("/relationships/{i}");
         match ty {
             "DEPENDS_ON" => edges.push((pointer, a.to_owned(), b.to_owned())),
-            "DEPENDENCY_OF" | "DEV_DEPENDENCY_OF" | "OPTIONAL_DEPENDENCY_OF"
-            | "PROVIDED_DEPENDENCY_OF" | "TEST_DEPENDENCY_OF" | "RUNTIME_DEPENDENCY_OF"
+            "DEPENDENCY_OF"
+            | "DEV_DEPENDENCY_OF"
+            | "OPTIONAL_DEPENDENCY_OF"
+            | "PROVIDED_DEPENDENCY_OF"
+            | "TEST_DEPENDENCY_OF"
+            | "RUNTIME_DEPENDENCY_OF"
             | "BUILD_DEPENDENCY_OF" => edges.push((pointer, b.to_owned(), a.to_owned())),
             _ => {}
         }
@@ -148,7 +172,9 @@ fn spdx3(doc: &Value, keys: &mut BTreeMap<String, String>, edges: &mut Edges) {
         if str_of(e, "type") != Some("software_Package") {
             continue;
         }
-        let Some(id) = str_of(e, "spdxId") else { continue };
+        let Some(id) = str_of(e, "spdxId") else {
+            continue;
+        };
         let purl = str_of(e, "software_packageUrl").or_else(|| {
             array(e.get("externalIdentifier"))
                 .find(|x| str_of(x, "externalIdentifierType") == Some("packageUrl"))
@@ -156,21 +182,37 @@ fn spdx3(doc: &Value, keys: &mut BTreeMap<String, String>, edges: &mut Edges) {
         });
         keys.insert(
             id.to_owned(),
-            key(purl, str_of(e, "name").unwrap_or(""), str_of(e, "software_packageVersion")),
+            key(
+                purl,
+                str_of(e, "name").unwrap_or(""),
+                str_of(e, "software_packageVersion"),
+            ),
         );
     }
     for (i, e) in graph.iter().enumerate() {
-        if !matches!(str_of(e, "type"), Some("Relationship" | "LifecycleScopedRelationship")) {
+        if !matches!(
+            str_of(e, "type"),
+            Some("Relationship" | "LifecycleScopedRelationship")
+        ) {
             continue;
         }
         let rt = str_of(e, "relationshipType").unwrap_or("");
-        if !matches!(rt, "dependsOn" | "hasOptionalDependency" | "hasProvidedDependency") {
+        if !matches!(
+            rt,
+            "dependsOn" | "hasOptionalDependency" | "hasProvidedDependency"
+        ) {
             continue;
         }
-        let Some(from) = str_of(e, "from") else { continue };
+        let Some(from) = str_of(e, "from") else {
+            continue;
+        };
         for (j, to) in array(e.get("to")).enumerate() {
             if let Some(to) = to.as_str() {
-                edges.push((format!("/@graph/{i}/to/{j}"), from.to_owned(), to.to_owned()));
+                edges.push((
+                    format!("/@graph/{i}/to/{j}"),
+                    from.to_owned(),
+                    to.to_owned(),
+                ));
             }
         }
     }

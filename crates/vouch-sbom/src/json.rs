@@ -22,12 +22,29 @@ pub(crate) fn parse(file: &str, bytes: &[u8]) -> Result<Value, CheckError> {
         });
     }
     check_depth(file, bytes)?;
-    serde_json::from_slice(bytes).map_err(|e| CheckError::Json {
-        file: file.to_owned(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
+    serde_json::from_slice(bytes).map_err(|e| {
+        let (line, column) = position(bytes, e.line(), e.column());
+        CheckError::Json {
+            file: file.to_owned(),
+            line,
+            column,
+            message: e.to_string(),
+        }
     })
+}
+
+/// serde_json reports an error found on reading a newline as column 0 of the next line; point
+/// at the end of the line it was on instead, where the user must look.
+fn position(bytes: &[u8], line: usize, column: usize) -> (usize, usize) {
+    if column > 0 || line < 2 {
+        return (line, column);
+    }
+    let previous = bytes
+        .split(|b| *b == b'\n')
+        .nth(line - 2)
+        .map(|l| String::from_utf8_lossy(l).chars().count())
+        .unwrap_or(0);
+    (line - 1, previous + 1)
 }
 
 /// Scans brackets outside strings. Malformed input is left to serde_json to report; this only

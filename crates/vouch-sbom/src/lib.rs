@@ -114,8 +114,8 @@ pub struct Options {
 pub enum EncodeError {
     /// The serial number given in [`Options::serial`] is not a UUID that CycloneDX accepts.
     #[error(
-        "the serial number `{found}` is not a lowercase-or-uppercase hex UUID of version 1 to 5 \
-         (`xxxxxxxx-xxxx-Mxxx-Nxxx-xxxxxxxxxxxx`)"
+        "the serial number `{found}` is not a UUID that CycloneDX accepts \
+         (`xxxxxxxx-xxxx-Mxxx-Nxxx-xxxxxxxxxxxx` in hex, version M 1 to 5, variant N 8, 9, a or b)"
     )]
     InvalidSerial {
         /// The value given.

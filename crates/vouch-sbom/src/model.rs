@@ -167,8 +167,9 @@ pub(crate) fn sanitize(s: &str) -> String {
         .collect()
 }
 
-/// Gives each package a unique identifier built from its sanitised identity; where two
-/// identities sanitise alike, each gets a hash of its full identity appended.
+/// Gives each package a unique identifier built from its identity made readable (purl
+/// qualifiers dropped, percent-escapes decoded, then sanitised); where two identities come
+/// out alike, each gets a hash of its full identity appended.
 pub(crate) fn unique_ids<'a>(
     graph: &Graph<'a>,
     prefix: &str,
@@ -176,12 +177,12 @@ pub(crate) fn unique_ids<'a>(
 ) -> BTreeMap<&'a PackageId, String> {
     let mut count: BTreeMap<String, usize> = BTreeMap::new();
     for (id, _) in &graph.packages {
-        *count.entry(sanitize(&id.0)).or_default() += 1;
+        *count.entry(readable(&id.0)).or_default() += 1;
     }
     let mut used: BTreeSet<String> = reserved.iter().map(|s| (*s).to_owned()).collect();
     let mut out = BTreeMap::new();
     for (id, _) in &graph.packages {
-        let base = sanitize(&id.0);
+        let base = readable(&id.0);
         let mut candidate = if count.get(&base).copied().unwrap_or(0) > 1 {
             format!("{prefix}{base}-{}", short_hash(&id.0))
         } else {
@@ -198,22 +199,93 @@ pub(crate) fn unique_ids<'a>(
     out
 }
 
+/// `pkg:npm/%40babel/core@7.24.0?x=y` → `npm-babel-core-7.24.0`.
+fn readable(id: &str) -> String {
+    let id = match id.strip_prefix("pkg:") {
+        Some(rest) => rest.split('?').next().unwrap_or(rest),
+        None => id,
+    };
+    let decoded = percent_decode(id);
+    let mut out = String::with_capacity(decoded.len());
+    for c in sanitize(&decoded).chars() {
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
+    let out = out.trim_matches('-');
+    if out.is_empty() {
+        short_hash(id)
+    } else {
+        out.to_owned()
+    }
+}
+
+/// Decodes `%XX` escapes, leaving malformed ones as they are.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Whether a URL is safe to write where the schemas expect an IRI reference or a download
-/// location: an absolute `scheme://` URL of printable ASCII without characters that URLs must
-/// escape. Anything else (scp-style git remotes, paths) is kept as a property instead.
+/// location: an absolute `scheme://authority/...` URL of printable ASCII, without characters
+/// that URLs must escape, and with a numeric port if any. Anything else (scp-style remotes such
+/// as `ssh://git@host:owner/repo`, paths) is kept as a property instead.
 pub(crate) fn is_plain_url(url: &str) -> bool {
     let Some((scheme, rest)) = url.split_once("://") else {
         return false;
     };
-    let scheme_ok = scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+    let scheme_ok = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
         && scheme
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    scheme_ok
-        && !rest.is_empty()
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && !matches!(b, b'<' | b'>' | b'"' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'`'))
+    let chars_ok = rest.bytes().all(|b| {
+        b.is_ascii_graphic()
+            && !matches!(
+                b,
+                b'<' | b'>' | b'"' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'`'
+            )
+    });
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let authority_ok = if host_port.starts_with('[') {
+        // An IPv6 literal, perhaps with a port.
+        host_port
+            .split_once(']')
+            .is_some_and(|(_, after)| after.is_empty() || is_port(after))
+    } else {
+        match host_port.split_once(':') {
+            Some((host, port)) => !host.is_empty() && is_port(&format!(":{port}")),
+            None => !host_port.is_empty(),
+        }
+    };
+    scheme_ok && chars_ok && authority_ok
+}
+
+/// `:` followed by zero or more digits (RFC 3986 allows an empty port).
+fn is_port(s: &str) -> bool {
+    s.strip_prefix(':')
+        .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,7 +493,11 @@ pub(crate) fn supplier(pkg: &Package) -> Option<Registry> {
                 name: "Maven Central",
                 url: "https://central.sonatype.com",
             },
-            &["repo.maven.apache.org", "repo1.maven.org", "central.sonatype.com"],
+            &[
+                "repo.maven.apache.org",
+                "repo1.maven.org",
+                "central.sonatype.com",
+            ],
         ),
         Ecosystem::Nuget => (
             Registry {
@@ -450,8 +526,7 @@ pub(crate) fn supplier(pkg: &Package) -> Option<Registry> {
         // A lockfile that records no registry for a registry package means the default one.
         return Some(registry);
     };
-    if pkg.ecosystem == Ecosystem::Cargo && url.contains("github.com/rust-lang/crates.io-index")
-    {
+    if pkg.ecosystem == Ecosystem::Cargo && url.contains("github.com/rust-lang/crates.io-index") {
         return Some(registry);
     }
     let host = url_host(url)?;
@@ -560,9 +635,11 @@ pub(crate) fn download_location(pkg: &Package) -> Option<String> {
         Source::Registry { url: Some(url) }
             if is_plain_url(url)
                 && url.starts_with("http")
-                && [".tgz", ".tar.gz", ".whl", ".zip", ".crate", ".gem", ".jar", ".nupkg"]
-                    .iter()
-                    .any(|ext| url.ends_with(ext)) =>
+                && [
+                    ".tgz", ".tar.gz", ".whl", ".zip", ".crate", ".gem", ".jar", ".nupkg",
+                ]
+                .iter()
+                .any(|ext| url.ends_with(ext)) =>
         {
             Some(url.clone())
         }
@@ -604,13 +681,22 @@ mod tests {
 
     #[test]
     fn licences() {
-        assert!(matches!(classify_license("MIT"), License::Expression { simple: true, .. }));
+        assert!(matches!(
+            classify_license("MIT"),
+            License::Expression { simple: true, .. }
+        ));
         assert!(matches!(
             classify_license("MIT OR Apache-2.0"),
             License::Expression { simple: false, .. }
         ));
-        assert!(matches!(classify_license("MIT or Apache-2.0"), License::Raw(_)));
-        assert!(matches!(classify_license("Custom: see LICENSE"), License::Raw(_)));
+        assert!(matches!(
+            classify_license("MIT or Apache-2.0"),
+            License::Raw(_)
+        ));
+        assert!(matches!(
+            classify_license("Custom: see LICENSE"),
+            License::Raw(_)
+        ));
         let set: BTreeSet<String> = ["MIT OR Apache-2.0".into(), "BSD-3-Clause".into()].into();
         assert_eq!(
             joined_expression(&set).unwrap().0,
@@ -619,9 +705,47 @@ mod tests {
     }
 
     #[test]
+    fn readable_ids() {
+        assert_eq!(
+            readable("pkg:npm/%40babel/core@7.24.0"),
+            "npm-babel-core-7.24.0"
+        );
+        assert_eq!(readable("pkg:cargo/a@1?vcs_url=x"), "cargo-a-1");
+        assert_eq!(
+            readable("project:npm:web@2.0.0#web/package-lock.json"),
+            "project-npm-web-2.0.0-web-package-lock.json"
+        );
+        assert_eq!(readable("%zz"), "zz");
+        assert_eq!(readable("///").len(), 8);
+    }
+
+    #[test]
+    fn plain_urls() {
+        assert!(is_plain_url("https://github.com/a/b"));
+        assert!(is_plain_url(
+            "registry+https://github.com/rust-lang/crates.io-index"
+        ));
+        assert!(is_plain_url("https://host:8443/x"));
+        assert!(is_plain_url("ssh://git@[::1]:22/x"));
+        assert!(!is_plain_url(
+            "git+ssh://git@github.com:G-Rath/npm-git-repo-2"
+        ));
+        assert!(!is_plain_url("git@github.com:a/b.git"));
+        assert!(!is_plain_url("https://"));
+        assert!(!is_plain_url("https://a b"));
+        assert!(!is_plain_url("../path"));
+    }
+
+    #[test]
     fn hosts() {
-        assert_eq!(url_host("sparse+https://index.crates.io/"), Some("index.crates.io"));
-        assert_eq!(url_host("https://u:p@registry.npmjs.org:443/x"), Some("registry.npmjs.org"));
+        assert_eq!(
+            url_host("sparse+https://index.crates.io/"),
+            Some("index.crates.io")
+        );
+        assert_eq!(
+            url_host("https://u:p@registry.npmjs.org:443/x"),
+            Some("registry.npmjs.org")
+        );
         assert_eq!(url_host("nope"), None);
     }
 }

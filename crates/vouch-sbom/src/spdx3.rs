@@ -37,8 +37,9 @@ pub(crate) fn encode(graph: &Graph<'_>, ctx: &Context<'_>) -> Result<Vec<u8>, se
         .collect();
     let id_of = |id: &PackageId| ids.get(id).cloned().unwrap_or_default();
     let subject_iri = iri("Subject");
-    let agent_iri = iri("SoftwareAgent-vouch");
-    let tool_iri = iri("Tool-vouch");
+    let tool_local = model::sanitize(ctx.tool_name);
+    let agent_iri = iri(&format!("SoftwareAgent-{tool_local}"));
+    let tool_iri = iri(&format!("Tool-{tool_local}"));
     let sbom_iri = iri("Sbom");
     let doc_iri = iri("SpdxDocument");
 
@@ -49,10 +50,10 @@ pub(crate) fn encode(graph: &Graph<'_>, ctx: &Context<'_>) -> Result<Vec<u8>, se
         "createdBy": [agent_iri],
         "createdUsing": [tool_iri],
     });
-    if !ctx.created.is_empty() {
-        if let Some(o) = creation.as_object_mut() {
-            o.insert("created".into(), json!(ctx.created));
-        }
+    if !ctx.created.is_empty()
+        && let Some(o) = creation.as_object_mut()
+    {
+        o.insert("created".into(), json!(ctx.created));
     }
     let mut elements: Vec<Value> = vec![
         json!({
@@ -73,8 +74,12 @@ pub(crate) fn encode(graph: &Graph<'_>, ctx: &Context<'_>) -> Result<Vec<u8>, se
     let mut orgs: BTreeMap<&str, (String, &str)> = BTreeMap::new();
     for (_, pkg) in &graph.packages {
         if let Some(r) = model::supplier(pkg) {
-            orgs.entry(r.name)
-                .or_insert_with(|| (iri(&format!("Organization-{}", model::sanitize(r.name))), r.url));
+            orgs.entry(r.name).or_insert_with(|| {
+                (
+                    iri(&format!("Organization-{}", model::sanitize(r.name))),
+                    r.url,
+                )
+            });
         }
     }
     for (name, (id, _url)) in &orgs {
@@ -138,9 +143,8 @@ pub(crate) fn encode(graph: &Graph<'_>, ctx: &Context<'_>) -> Result<Vec<u8>, se
             .hashes
             .iter()
             .filter_map(|d| {
-                model::spdx3_alg(d.algorithm()).map(|alg| {
-                    json!({"type": "Hash", "algorithm": alg, "hashValue": d.hex()})
-                })
+                model::spdx3_alg(d.algorithm())
+                    .map(|alg| json!({"type": "Hash", "algorithm": alg, "hashValue": d.hex()}))
             })
             .collect();
         if !hashes.is_empty() {

@@ -173,9 +173,7 @@ pub enum CheckError {
         limit: usize,
     },
     /// Neither CycloneDX, SPDX 2 nor SPDX 3.
-    #[error(
-        "{file} is not a CycloneDX, SPDX 2.3 or SPDX 3.0.1 JSON document: {reason}"
-    )]
+    #[error("{file} is not a CycloneDX, SPDX 2.3 or SPDX 3.0.1 JSON document: {reason}")]
     UnknownFormat {
         /// The document's name.
         file: String,
@@ -293,9 +291,11 @@ pub(crate) fn detect(file: &str, doc: &Value) -> Result<DocKind, CheckError> {
         };
         let is_301 = names_301(ctx) || ctx.as_array().is_some_and(|a| a.iter().any(names_301));
         let is_spdx3 = ctx.as_str().is_some_and(|s| s.contains("spdx.org/rdf/3."))
-            || ctx
-                .as_array()
-                .is_some_and(|a| a.iter().filter_map(Value::as_str).any(|s| s.contains("spdx.org/rdf/3.")));
+            || ctx.as_array().is_some_and(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .any(|s| s.contains("spdx.org/rdf/3."))
+            });
         if is_301 {
             return Ok(DocKind::Spdx301);
         }

@@ -34,6 +34,8 @@ struct View {
     /// Pointers of references to elements that are not in the document.
     unknown_refs: Vec<String>,
     unknown_ref_severity: Option<Severity>,
+    /// Number of references looked at.
+    references: usize,
     duplicate_refs: Vec<String>,
     bad_spdx_ids: Vec<String>,
 }
@@ -54,10 +56,18 @@ pub(crate) fn check(kind: DocKind, doc: &Value) -> Vec<Finding> {
     }
     out.extend(purl_bad.finish(view.purls.len()));
 
-    let mut ids = Tally::new("spdx-id-invalid", Severity::Error, "SPDXIDs are not `SPDXRef-[A-Za-z0-9.-]+`");
+    let mut ids = Tally::new(
+        "spdx-id-invalid",
+        Severity::Error,
+        "SPDXIDs are not `SPDXRef-[A-Za-z0-9.-]+`",
+    );
     view.bad_spdx_ids.iter().for_each(|p| ids.add(p.clone()));
     out.extend(ids.finish(view.items.len() + 1));
-    let mut dup = Tally::new("bom-ref-duplicate", Severity::Error, "bom-refs repeat an earlier one");
+    let mut dup = Tally::new(
+        "bom-ref-duplicate",
+        Severity::Error,
+        "bom-refs repeat an earlier one",
+    );
     view.duplicate_refs.iter().for_each(|p| dup.add(p.clone()));
     out.extend(dup.finish(view.items.len()));
     let mut unknown = Tally::new(
@@ -65,8 +75,10 @@ pub(crate) fn check(kind: DocKind, doc: &Value) -> Vec<Finding> {
         view.unknown_ref_severity.unwrap_or(Severity::Error),
         "references name no element of the document",
     );
-    view.unknown_refs.iter().for_each(|p| unknown.add(p.clone()));
-    out.extend(unknown.finish(view.unknown_refs.len()));
+    view.unknown_refs
+        .iter()
+        .for_each(|p| unknown.add(p.clone()));
+    out.extend(unknown.finish(view.references));
 
     if !view.has_timestamp {
         out.push(finding(
@@ -95,9 +107,21 @@ pub(crate) fn check(kind: DocKind, doc: &Value) -> Vec<Finding> {
     }
 
     let total = view.items.len();
-    let mut name = Tally::new("ntia-name-missing", Severity::Error, "components have no name");
-    let mut version = Tally::new("ntia-version-missing", Severity::Warning, "components have no version");
-    let mut supplier = Tally::new("ntia-supplier-missing", Severity::Warning, "components have no supplier");
+    let mut name = Tally::new(
+        "ntia-name-missing",
+        Severity::Error,
+        "components have no name",
+    );
+    let mut version = Tally::new(
+        "ntia-version-missing",
+        Severity::Warning,
+        "components have no version",
+    );
+    let mut supplier = Tally::new(
+        "ntia-supplier-missing",
+        Severity::Warning,
+        "components have no supplier",
+    );
     let mut uid = Tally::new(
         "ntia-unique-id-missing",
         Severity::Warning,
@@ -129,14 +153,15 @@ pub(crate) fn check(kind: DocKind, doc: &Value) -> Vec<Finding> {
 }
 
 fn non_empty_str(v: Option<&Value>) -> bool {
-    v.and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty())
+    v.and_then(Value::as_str)
+        .is_some_and(|s| !s.trim().is_empty())
 }
 
 fn non_empty_arr(v: Option<&Value>) -> bool {
     v.and_then(Value::as_array).is_some_and(|a| !a.is_empty())
 }
 
-fn array<'v>(v: Option<&'v Value>) -> impl Iterator<Item = &'v Value> {
+fn array(v: Option<&Value>) -> impl Iterator<Item = &Value> {
     v.and_then(Value::as_array).into_iter().flatten()
 }
 
@@ -156,7 +181,9 @@ fn cyclonedx(doc: &Value) -> View {
         || meta
             .and_then(|m| m.get("manufacturer").or_else(|| m.get("manufacture")))
             .is_some_and(Value::is_object)
-        || meta.and_then(|m| m.get("supplier")).is_some_and(Value::is_object);
+        || meta
+            .and_then(|m| m.get("supplier"))
+            .is_some_and(Value::is_object);
 
     let mut refs: BTreeSet<String> = BTreeSet::new();
     if let Some(c) = meta.and_then(|m| m.get("component")) {
@@ -164,7 +191,8 @@ fn cyclonedx(doc: &Value) -> View {
             refs.insert(r.to_owned());
         }
         if let Some(p) = c.get("purl").and_then(Value::as_str) {
-            view.purls.push(("/metadata/component/purl".into(), p.to_owned()));
+            view.purls
+                .push(("/metadata/component/purl".into(), p.to_owned()));
         }
     }
     let mut stack: Vec<(String, &Value)> = array(doc.get("components"))
@@ -173,18 +201,17 @@ fn cyclonedx(doc: &Value) -> View {
         .collect();
     stack.reverse();
     while let Some((pointer, c)) = stack.pop() {
-        if let Some(r) = c.get("bom-ref").and_then(Value::as_str) {
-            if !refs.insert(r.to_owned()) {
-                view.duplicate_refs.push(format!("{pointer}/bom-ref"));
-            }
+        if let Some(r) = c.get("bom-ref").and_then(Value::as_str)
+            && !refs.insert(r.to_owned())
+        {
+            view.duplicate_refs.push(format!("{pointer}/bom-ref"));
         }
         if let Some(p) = c.get("purl").and_then(Value::as_str) {
             view.purls.push((format!("{pointer}/purl"), p.to_owned()));
         }
         let named = |k: &str| {
-            c.get(k).is_some_and(|s| {
-                non_empty_str(s.get("name")) || non_empty_arr(s.get("url"))
-            })
+            c.get(k)
+                .is_some_and(|s| non_empty_str(s.get("name")) || non_empty_arr(s.get("url")))
         };
         view.items.push(Item {
             has_name: non_empty_str(c.get("name")),
@@ -204,15 +231,18 @@ fn cyclonedx(doc: &Value) -> View {
         stack.extend(nested.into_iter().rev());
     }
     for (i, d) in array(doc.get("dependencies")).enumerate() {
-        if let Some(r) = d.get("ref").and_then(Value::as_str) {
-            if !refs.contains(r) {
-                view.unknown_refs.push(format!("/dependencies/{i}/ref"));
-            }
+        view.references += 1;
+        if let Some(r) = d.get("ref").and_then(Value::as_str)
+            && !refs.contains(r)
+        {
+            view.unknown_refs.push(format!("/dependencies/{i}/ref"));
         }
         for (j, to) in array(d.get("dependsOn")).enumerate() {
             view.dependency_edges += 1;
+            view.references += 1;
             if to.as_str().is_some_and(|t| !refs.contains(t)) {
-                view.unknown_refs.push(format!("/dependencies/{i}/dependsOn/{j}"));
+                view.unknown_refs
+                    .push(format!("/dependencies/{i}/dependsOn/{j}"));
             }
         }
     }
@@ -249,7 +279,10 @@ fn spdx2(doc: &Value) -> View {
     let mut described: BTreeSet<&str> = array(doc.get("documentDescribes"))
         .filter_map(Value::as_str)
         .collect();
-    let document_id = doc.get("SPDXID").and_then(Value::as_str).unwrap_or("SPDXRef-DOCUMENT");
+    let document_id = doc
+        .get("SPDXID")
+        .and_then(Value::as_str)
+        .unwrap_or("SPDXRef-DOCUMENT");
     for r in array(doc.get("relationships")) {
         let ty = r.get("relationshipType").and_then(Value::as_str);
         let a = r.get("spdxElementId").and_then(Value::as_str);
@@ -285,20 +318,32 @@ fn spdx2(doc: &Value) -> View {
         let mut has_unique_id = false;
         for (j, r) in array(p.get("externalRefs")).enumerate() {
             let ty = r.get("referenceType").and_then(Value::as_str).unwrap_or("");
-            let cat = r.get("referenceCategory").and_then(Value::as_str).unwrap_or("");
+            let cat = r
+                .get("referenceCategory")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let locator = r.get("referenceLocator").and_then(Value::as_str);
-            if ty == "purl" {
-                if let Some(l) = locator {
-                    view.purls.push((format!("{pointer}/externalRefs/{j}/referenceLocator"), l.to_owned()));
-                }
+            if ty == "purl"
+                && let Some(l) = locator
+            {
+                view.purls.push((
+                    format!("{pointer}/externalRefs/{j}/referenceLocator"),
+                    l.to_owned(),
+                ));
             }
-            if matches!(ty, "purl" | "cpe22Type" | "cpe23Type" | "swid" | "gitoid" | "swh")
-                || matches!(cat, "PERSISTENT-ID" | "PERSISTENT_ID")
+            if matches!(
+                ty,
+                "purl" | "cpe22Type" | "cpe23Type" | "swid" | "gitoid" | "swh"
+            ) || matches!(cat, "PERSISTENT-ID" | "PERSISTENT_ID")
             {
                 has_unique_id |= non_empty_str(r.get("referenceLocator"));
             }
         }
-        let supplier = p.get("supplier").and_then(Value::as_str).unwrap_or("").trim();
+        let supplier = p
+            .get("supplier")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .trim();
         view.items.push(Item {
             pointer,
             has_name: non_empty_str(p.get("name")),
@@ -309,19 +354,25 @@ fn spdx2(doc: &Value) -> View {
         });
     }
     for (i, r) in array(doc.get("relationships")).enumerate() {
-        let ty = r.get("relationshipType").and_then(Value::as_str).unwrap_or("");
+        let ty = r
+            .get("relationshipType")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if SPDX2_DEPENDENCY.contains(&ty) {
             view.dependency_edges += 1;
         }
         for key in ["spdxElementId", "relatedSpdxElement"] {
-            if let Some(id) = r.get(key).and_then(Value::as_str) {
-                if !known.contains(id) && !id.starts_with("DocumentRef-") {
-                    view.unknown_refs.push(format!("/relationships/{i}/{key}"));
-                }
+            view.references += 1;
+            if let Some(id) = r.get(key).and_then(Value::as_str)
+                && !known.contains(id)
+                && !id.starts_with("DocumentRef-")
+            {
+                view.unknown_refs.push(format!("/relationships/{i}/{key}"));
             }
         }
     }
     for (i, d) in array(doc.get("documentDescribes")).enumerate() {
+        view.references += 1;
         if d.as_str().is_some_and(|id| !known.contains(id)) {
             view.unknown_refs.push(format!("/documentDescribes/{i}"));
         }
@@ -373,8 +424,10 @@ fn spdx3(doc: &Value) -> View {
         }
     }
     let all_infos: Vec<&Value> = infos.values().copied().chain(inline).collect();
-    view.has_timestamp = !all_infos.is_empty() && all_infos.iter().all(|c| non_empty_str(c.get("created")));
-    view.has_author = !all_infos.is_empty() && all_infos.iter().all(|c| non_empty_arr(c.get("createdBy")));
+    view.has_timestamp =
+        !all_infos.is_empty() && all_infos.iter().all(|c| non_empty_str(c.get("created")));
+    view.has_author =
+        !all_infos.is_empty() && all_infos.iter().all(|c| non_empty_arr(c.get("createdBy")));
 
     let mut known: BTreeSet<&str> = BTreeSet::new();
     let mut roots: BTreeSet<&str> = BTreeSet::new();
@@ -400,17 +453,27 @@ fn spdx3(doc: &Value) -> View {
             "software_Package" => {
                 let purl = e.get("software_packageUrl").and_then(Value::as_str);
                 if let Some(p) = purl {
-                    view.purls.push((format!("{pointer}/software_packageUrl"), p.to_owned()));
+                    view.purls
+                        .push((format!("{pointer}/software_packageUrl"), p.to_owned()));
                 }
                 let mut has_unique_id = purl.is_some_and(|p| !p.is_empty());
                 for (j, x) in array(e.get("externalIdentifier")).enumerate() {
-                    let t = x.get("externalIdentifierType").and_then(Value::as_str).unwrap_or("");
-                    if t == "packageUrl" {
-                        if let Some(p) = x.get("identifier").and_then(Value::as_str) {
-                            view.purls.push((format!("{pointer}/externalIdentifier/{j}/identifier"), p.to_owned()));
-                        }
+                    let t = x
+                        .get("externalIdentifierType")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    if t == "packageUrl"
+                        && let Some(p) = x.get("identifier").and_then(Value::as_str)
+                    {
+                        view.purls.push((
+                            format!("{pointer}/externalIdentifier/{j}/identifier"),
+                            p.to_owned(),
+                        ));
                     }
-                    if matches!(t, "packageUrl" | "cpe22" | "cpe23" | "swid" | "gitoid" | "swhid") {
+                    if matches!(
+                        t,
+                        "packageUrl" | "cpe22" | "cpe23" | "swid" | "gitoid" | "swhid"
+                    ) {
                         has_unique_id |= non_empty_str(x.get("identifier"));
                     }
                 }
@@ -425,16 +488,26 @@ fn spdx3(doc: &Value) -> View {
                 });
             }
             "Relationship" | "LifecycleScopedRelationship" => {
-                let rt = e.get("relationshipType").and_then(Value::as_str).unwrap_or("");
+                let rt = e
+                    .get("relationshipType")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 let tos: Vec<&Value> = array(e.get("to")).collect();
                 if SPDX3_DEPENDENCY.contains(&rt) {
                     view.dependency_edges += tos.len();
                 }
-                if e.get("from").and_then(Value::as_str).is_some_and(|f| !known.contains(f)) {
+                view.references += 1 + tos.len();
+                if e.get("from")
+                    .and_then(Value::as_str)
+                    .is_some_and(|f| !known.contains(f))
+                {
                     view.unknown_refs.push(format!("{pointer}/from"));
                 }
                 for (j, to) in tos.iter().enumerate() {
-                    if to.as_str().is_some_and(|t| !known.contains(t) && !is_individual(t)) {
+                    if to
+                        .as_str()
+                        .is_some_and(|t| !known.contains(t) && !is_individual(t))
+                    {
                         view.unknown_refs.push(format!("{pointer}/to/{j}"));
                     }
                 }

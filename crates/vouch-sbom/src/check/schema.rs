@@ -29,7 +29,6 @@ pub(crate) fn validate(kind: DocKind, doc: &Value, dir: &Path) -> Result<Vec<Fin
     let path = dir.join(schema_path(kind));
     let schema = read_json(&path)?;
     let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let t0 = std::time::Instant::now();
     let validator = jsonschema::options()
         .with_retriever(SiblingFiles { dir: folder })
         .build(&schema)
@@ -37,7 +36,6 @@ pub(crate) fn validate(kind: DocKind, doc: &Value, dir: &Path) -> Result<Vec<Fin
             path: path.clone(),
             message: e.to_string(),
         })?;
-    eprintln!("TIMING compile {:?}", t0.elapsed()); let t1 = std::time::Instant::now(); let ok = validator.is_valid(doc); eprintln!("TIMING is_valid {ok} {:?}", t1.elapsed()); let t1 = std::time::Instant::now();
     let mut findings = Vec::new();
     let mut more = 0usize;
     for error in validator.iter_errors(doc) {
@@ -45,7 +43,7 @@ pub(crate) fn validate(kind: DocKind, doc: &Value, dir: &Path) -> Result<Vec<Fin
             more += 1;
             continue;
         }
-        let pointer = error.instance_path.to_string();
+        let pointer = error.instance_path().to_string();
         let mut message: String = error.to_string();
         if message.chars().count() > MAX_MESSAGE {
             message = message.chars().take(MAX_MESSAGE).collect::<String>() + "…";
@@ -53,11 +51,14 @@ pub(crate) fn validate(kind: DocKind, doc: &Value, dir: &Path) -> Result<Vec<Fin
         findings.push(Finding {
             code: "schema-invalid",
             severity: Severity::Error,
-            pointer: Some(if pointer.is_empty() { "/".into() } else { pointer }),
+            pointer: Some(if pointer.is_empty() {
+                "/".into()
+            } else {
+                pointer
+            }),
             message,
         });
     }
-    eprintln!("TIMING validate {:?}", t1.elapsed());
     if more > 0 {
         findings.push(Finding {
             code: "schema-invalid",

@@ -51,7 +51,14 @@ impl Out {
     }
 
     /// Checks `obj[key]`: present when `required`, and of type `ty` when present.
-    fn field<'v>(&mut self, obj: &'v Value, at: &str, key: &str, ty: Ty, required: bool) -> Option<&'v Value> {
+    fn field<'v>(
+        &mut self,
+        obj: &'v Value,
+        at: &str,
+        key: &str,
+        ty: Ty,
+        required: bool,
+    ) -> Option<&'v Value> {
         let pointer = format!("{at}/{}", token(key));
         match obj.get(key) {
             None if required => {
@@ -80,7 +87,12 @@ impl Out {
     /// Each item of an array must be an object; yields `(pointer, item)` for those that are.
     fn objects<'v>(&mut self, arr: Option<&'v Value>, at: &str) -> Vec<(String, &'v Value)> {
         let mut out = Vec::new();
-        for (i, item) in arr.and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, item) in arr
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             let pointer = format!("{at}/{i}");
             if item.is_object() {
                 out.push((pointer, item));
@@ -158,7 +170,13 @@ fn component(out: &mut Out, c: &Value, at: &str) {
 }
 
 fn spdx2(out: &mut Out, doc: &Value) {
-    for key in ["spdxVersion", "dataLicense", "SPDXID", "name", "documentNamespace"] {
+    for key in [
+        "spdxVersion",
+        "dataLicense",
+        "SPDXID",
+        "name",
+        "documentNamespace",
+    ] {
         out.field(doc, "", key, Ty::Str, true);
     }
     if let Some(ci) = out.field(doc, "", "creationInfo", Ty::Obj, true) {
@@ -186,7 +204,10 @@ fn spdx2(out: &mut Out, doc: &Value) {
 fn spdx3(out: &mut Out, doc: &Value) {
     let graph = out.field(doc, "", "@graph", Ty::Arr, true);
     for (at, e) in out.objects(graph, "/@graph") {
-        let Some(ty) = out.field(e, &at, "type", Ty::Str, true).and_then(Value::as_str) else {
+        let Some(ty) = out
+            .field(e, &at, "type", Ty::Str, true)
+            .and_then(Value::as_str)
+        else {
             continue;
         };
         if ty == "CreationInfo" {

@@ -31,16 +31,32 @@ fn cyclonedx_without_timestamp() {
         v["metadata"].as_object_mut().unwrap().remove("timestamp");
     });
     // The schema does not require a timestamp; NTIA does.
-    let report = check("bom.json", &bytes, schema_dir("cyclonedx_without_timestamp").as_deref()).unwrap();
+    let report = check(
+        "bom.json",
+        &bytes,
+        schema_dir("cyclonedx_without_timestamp").as_deref(),
+    )
+    .unwrap();
     assert_eq!(errors(&report), ["ntia-timestamp-missing"], "{report:#?}");
 }
 
 #[test]
 fn cyclonedx_with_a_broken_purl() {
-    let bytes = tamper(CDX, |v| v["components"][3]["purl"] = json!("pkg/cargo/serde"));
-    let report = check("bom.json", &bytes, schema_dir("cyclonedx_with_a_broken_purl").as_deref()).unwrap();
+    let bytes = tamper(CDX, |v| {
+        v["components"][3]["purl"] = json!("pkg/cargo/serde")
+    });
+    let report = check(
+        "bom.json",
+        &bytes,
+        schema_dir("cyclonedx_with_a_broken_purl").as_deref(),
+    )
+    .unwrap();
     assert_eq!(errors(&report), ["purl-invalid"], "{report:#?}");
-    let f = report.findings.iter().find(|f| f.code == "purl-invalid").unwrap();
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.code == "purl-invalid")
+        .unwrap();
     assert_eq!(f.pointer.as_deref(), Some("/components/3/purl"));
 }
 
@@ -51,14 +67,24 @@ fn cyclonedx_without_a_component_name() {
     });
     if let Some(dir) = schema_dir("cyclonedx_without_a_component_name") {
         let report = check("bom.json", &bytes, Some(&dir)).unwrap();
-        assert_eq!(errors(&report), ["schema-invalid", "ntia-name-missing"], "{report:#?}");
+        assert_eq!(
+            errors(&report),
+            ["schema-invalid", "ntia-name-missing"],
+            "{report:#?}"
+        );
         assert_eq!(report.findings[0].pointer.as_deref(), Some("/components/2"));
     }
     let report = check("bom.json", &bytes, None).unwrap();
     assert!(!report.schema_checked);
     assert_eq!(
         codes(&report),
-        ["schema-not-checked", "structure-missing-field", "ntia-name-missing", "ntia-supplier-missing", "ntia-unique-id-missing"]
+        [
+            "schema-not-checked",
+            "structure-missing-field",
+            "ntia-name-missing",
+            "ntia-supplier-missing",
+            "ntia-unique-id-missing"
+        ]
     );
     assert_eq!(report.findings[1].pointer.as_deref(), Some("/components/2"));
 }
@@ -70,7 +96,10 @@ fn cyclonedx_without_dependencies_or_tools() {
         v["metadata"].as_object_mut().unwrap().remove("tools");
     });
     let report = check("bom.json", &bytes, None).unwrap();
-    assert_eq!(errors(&report), ["ntia-author-missing", "ntia-relationships-missing"]);
+    assert_eq!(
+        errors(&report),
+        ["ntia-author-missing", "ntia-relationships-missing"]
+    );
 }
 
 #[test]
@@ -81,7 +110,11 @@ fn cyclonedx_with_dangling_and_duplicate_references() {
         v["components"][1]["bom-ref"] = first;
     });
     let report = check("bom.json", &bytes, None).unwrap();
-    assert_eq!(errors(&report), ["bom-ref-duplicate", "reference-unknown"], "{report:#?}");
+    assert_eq!(
+        errors(&report),
+        ["bom-ref-duplicate", "reference-unknown"],
+        "{report:#?}"
+    );
 }
 
 #[test]
@@ -91,8 +124,16 @@ fn spdx2_tampering() {
         v["creationInfo"].as_object_mut().unwrap().remove("created");
     });
     let report = check("doc.spdx.json", &no_created, dir.as_deref()).unwrap();
-    let expected_first = if dir.is_some() { "schema-invalid" } else { "structure-missing-field" };
-    assert_eq!(errors(&report), [expected_first, "ntia-timestamp-missing"], "{report:#?}");
+    let expected_first = if dir.is_some() {
+        "schema-invalid"
+    } else {
+        "structure-missing-field"
+    };
+    assert_eq!(
+        errors(&report),
+        [expected_first, "ntia-timestamp-missing"],
+        "{report:#?}"
+    );
 
     let bad_purl_and_id = tamper(SbomFormat::SpdxJson, |v| {
         v["packages"][3]["externalRefs"][0]["referenceLocator"] = json!("pkg:");
@@ -110,7 +151,11 @@ fn spdx2_tampering() {
         v.as_object_mut().unwrap().remove("relationships");
     });
     let report = check("doc.spdx.json", &no_relationships, dir.as_deref()).unwrap();
-    assert_eq!(errors(&report), ["ntia-relationships-missing"], "{report:#?}");
+    assert_eq!(
+        errors(&report),
+        ["ntia-relationships-missing"],
+        "{report:#?}"
+    );
 }
 
 #[test]
@@ -122,8 +167,16 @@ fn spdx3_tampering() {
     let report = check("doc.spdx3.json", &no_created, dir.as_deref()).unwrap();
     let errs = errors(&report);
     assert_eq!(errs.last(), Some(&"ntia-timestamp-missing"), "{report:#?}");
-    let expected_first = if dir.is_some() { "schema-invalid" } else { "structure-missing-field" };
-    assert!(errs.iter().all(|c| *c == expected_first || *c == "ntia-timestamp-missing"), "{errs:?}");
+    let expected_first = if dir.is_some() {
+        "schema-invalid"
+    } else {
+        "structure-missing-field"
+    };
+    assert!(
+        errs.iter()
+            .all(|c| *c == expected_first || *c == "ntia-timestamp-missing"),
+        "{errs:?}"
+    );
 
     let bad_purl = tamper(SbomFormat::Spdx3Json, |v| {
         for e in v["@graph"].as_array_mut().unwrap() {
@@ -138,41 +191,81 @@ fn spdx3_tampering() {
 
 #[test]
 fn invalid_json_names_line_and_column() {
-    let err = check("broken.json", b"{\n  \"bomFormat\": \"CycloneDX\",\n  \"x\": tru\n}", None).unwrap_err();
+    let err = check(
+        "broken.json",
+        b"{\n  \"bomFormat\": \"CycloneDX\",\n  \"x\": tru\n}",
+        None,
+    )
+    .unwrap_err();
     match &err {
-        CheckError::Json { file, line, column, .. } => {
+        CheckError::Json {
+            file, line, column, ..
+        } => {
             assert_eq!(file, "broken.json");
             assert_eq!((*line, *column), (3, 11), "{err}");
         }
         other => panic!("{other:?}"),
     }
-    assert!(err.to_string().starts_with("broken.json:3:11: invalid JSON"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("broken.json:3:11: invalid JSON"),
+        "{err}"
+    );
 }
 
 #[test]
 fn limits_and_unknown_formats_are_errors() {
     let deep = "[".repeat(100) + &"]".repeat(100);
     let err = check("deep.json", deep.as_bytes(), None).unwrap_err();
-    assert!(matches!(err, CheckError::TooDeep { line: 1, column: 65, limit: 64, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            CheckError::TooDeep {
+                line: 1,
+                column: 65,
+                limit: 64,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     // Brackets inside strings do not count.
     let quoted = format!("{{\"a\": \"{}\"}}", "[".repeat(100));
     let err = check("q.json", quoted.as_bytes(), None).unwrap_err();
     assert!(matches!(err, CheckError::UnknownFormat { .. }), "{err:?}");
-    let err = check("old.json", br#"{"bomFormat":"CycloneDX","specVersion":"1.2"}"#, None).unwrap_err();
-    assert!(matches!(err, CheckError::UnsupportedVersion { .. }), "{err:?}");
+    let err = check(
+        "old.json",
+        br#"{"bomFormat":"CycloneDX","specVersion":"1.2"}"#,
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, CheckError::UnsupportedVersion { .. }),
+        "{err:?}"
+    );
     let err = check("old.json", br#"{"spdxVersion":"SPDX-2.2"}"#, None).unwrap_err();
-    assert!(matches!(err, CheckError::UnsupportedVersion { .. }), "{err:?}");
+    assert!(
+        matches!(err, CheckError::UnsupportedVersion { .. }),
+        "{err:?}"
+    );
     let err = check("arr.json", b"[]", None).unwrap_err();
     assert!(matches!(err, CheckError::UnknownFormat { .. }), "{err:?}");
 }
 
 #[test]
 fn wrong_types_are_reported_without_a_schema() {
-    let bytes = br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":{"a":1},"dependencies":[1]}"#;
+    let bytes =
+        br#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":{"a":1},"dependencies":[1]}"#;
     let report = check("t.json", bytes, None).unwrap();
     assert_eq!(
         codes(&report),
-        ["schema-not-checked", "structure-wrong-type", "structure-wrong-type", "ntia-timestamp-missing", "ntia-author-missing"],
+        [
+            "schema-not-checked",
+            "structure-wrong-type",
+            "structure-wrong-type",
+            "ntia-timestamp-missing",
+            "ntia-author-missing"
+        ],
         "{report:#?}"
     );
 }
@@ -193,7 +286,12 @@ fn the_shared_samples() {
         assert_eq!(report.format, format);
         assert!(!report.has("schema-invalid"), "{name}: {report:#?}");
     }
-    let report = check("invalid-cdx-1.6.json", &read("invalid-cdx-1.6.json"), Some(&dir)).unwrap();
+    let report = check(
+        "invalid-cdx-1.6.json",
+        &read("invalid-cdx-1.6.json"),
+        Some(&dir),
+    )
+    .unwrap();
     assert!(report.has("schema-invalid"), "{report:#?}");
 }
 
@@ -209,10 +307,22 @@ fn many_offenders_make_one_finding() {
         "components": comps,
     });
     let report = check("many.json", &serde_json::to_vec(&doc).unwrap(), None).unwrap();
-    let version = report.findings.iter().find(|f| f.code == "ntia-version-missing").unwrap();
+    let version = report
+        .findings
+        .iter()
+        .find(|f| f.code == "ntia-version-missing")
+        .unwrap();
     assert_eq!(version.severity, Severity::Warning);
     assert_eq!(version.pointer.as_deref(), Some("/components/0"));
-    assert!(version.message.starts_with("1000 of 1000 components"), "{}", version.message);
-    assert!(version.message.ends_with("and 995 more"), "{}", version.message);
+    assert!(
+        version.message.starts_with("1000 of 1000 components"),
+        "{}",
+        version.message
+    );
+    assert!(
+        version.message.ends_with("and 995 more"),
+        "{}",
+        version.message
+    );
     assert_eq!(report.findings.len(), 5, "{report:#?}");
 }

@@ -75,7 +75,9 @@ fn output_is_deterministic_and_the_serial_ignores_the_timestamp() {
     }
     // A change of content changes the identifier.
     let mut inv = inventory();
-    inv.add(vouch_inventory::Package::new(vouch_inventory::Ecosystem::Cargo, "extra").version("1.0.0"));
+    inv.add(
+        vouch_inventory::Package::new(vouch_inventory::Ecosystem::Cargo, "extra").version("1.0.0"),
+    );
     let changed = vouch_sbom::encode(
         SbomFormat::CycloneDxJson(CdxVersion::V1_6),
         &subject(),
@@ -143,7 +145,10 @@ fn a_given_serial_is_used_and_a_bad_one_refused() {
         ..options()
     };
     let err = vouch_sbom::encode(SbomFormat::SpdxJson, &subject(), &inventory(), &far).unwrap_err();
-    assert!(matches!(err, EncodeError::TimestampOutOfRange { .. }), "{err}");
+    assert!(
+        matches!(err, EncodeError::TimestampOutOfRange { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -206,7 +211,10 @@ fn cyclonedx_fields_follow_the_conventions() {
     assert_eq!(fsevents["scope"], "optional");
     let lang3 = by_purl("pkg:maven/org.apache.commons/commons-lang3@3.14.0");
     assert_eq!(lang3["group"], "org.apache.commons");
-    assert!(lang3.get("supplier").is_none(), "a private URL names no supplier");
+    assert!(
+        lang3.get("supplier").is_none(),
+        "a private URL names no supplier"
+    );
     assert_eq!(lang3["licenses"].as_array().unwrap().len(), 2);
     let testify = by_purl("pkg:golang/github.com/stretchr/testify@v1.9.0");
     assert_eq!(testify["name"], "github.com/stretchr/testify");
@@ -241,7 +249,12 @@ fn spdx2_relationships_follow_scope() {
         .collect();
     assert_eq!(
         types,
-        BTreeSet::from(["DESCRIBES", "DEPENDS_ON", "DEV_DEPENDENCY_OF", "OPTIONAL_DEPENDENCY_OF"])
+        BTreeSet::from([
+            "DESCRIBES",
+            "DEPENDS_ON",
+            "DEV_DEPENDENCY_OF",
+            "OPTIONAL_DEPENDENCY_OF"
+        ])
     );
     let ids: Vec<&str> = v["packages"]
         .as_array()
@@ -258,4 +271,28 @@ fn spdx2_relationships_follow_scope() {
         .map(|l| l["licenseId"].as_str().unwrap())
         .collect();
     assert_eq!(licences.len(), 2, "{licences:?}");
+}
+
+/// Writes every encoding to `$VOUCH_SBOM_DUMP_DIR`, when set, for the external validators.
+#[test]
+fn dump_for_external_validators() {
+    let Some(dir) = std::env::var_os("VOUCH_SBOM_DUMP_DIR") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (format, name) in [
+        (
+            SbomFormat::CycloneDxJson(CdxVersion::V1_6),
+            "bom-1.6.cdx.json",
+        ),
+        (
+            SbomFormat::CycloneDxJson(CdxVersion::V1_5),
+            "bom-1.5.cdx.json",
+        ),
+        (SbomFormat::SpdxJson, "doc.spdx.json"),
+        (SbomFormat::Spdx3Json, "doc.spdx3.json"),
+    ] {
+        std::fs::write(dir.join(name), encode(format)).unwrap();
+    }
 }

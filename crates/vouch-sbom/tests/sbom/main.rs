@@ -1,7 +1,12 @@
 //! Encoders judged by the official schemas, determinism, cross-format agreement, and `check`
 //! tamper tests.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod check;
 mod encode;
@@ -33,6 +38,7 @@ pub fn schema_dir(test: &str) -> Option<PathBuf> {
     found
 }
 
+/// Every format the encoder writes.
 pub const ALL_FORMATS: [SbomFormat; 4] = [
     SbomFormat::CycloneDxJson(CdxVersion::V1_6),
     SbomFormat::CycloneDxJson(CdxVersion::V1_5),
@@ -40,6 +46,7 @@ pub const ALL_FORMATS: [SbomFormat; 4] = [
     SbomFormat::Spdx3Json,
 ];
 
+/// Fixed options: a known time, a content-derived serial.
 pub fn options() -> Options {
     Options {
         created: 1_700_000_000,
@@ -49,6 +56,7 @@ pub fn options() -> Options {
     }
 }
 
+/// A subject whose name needs sanitising in URLs.
 pub fn subject() -> Subject {
     Subject {
         name: "demo checkout".into(),
@@ -86,8 +94,13 @@ pub fn inventory() -> Inventory {
             .found_in("web/package-lock.json", Some(1)),
     );
 
-    let mut serde = lib(Ecosystem::Cargo, "serde", "1.0.200", "pkg:cargo/serde@1.0.200")
-        .found_in("Cargo.lock", Some(12));
+    let mut serde = lib(
+        Ecosystem::Cargo,
+        "serde",
+        "1.0.200",
+        "pkg:cargo/serde@1.0.200",
+    )
+    .found_in("Cargo.lock", Some(12));
     serde.source = Source::Registry {
         url: Some("registry+https://github.com/rust-lang/crates.io-index".into()),
     };
@@ -127,7 +140,8 @@ pub fn inventory() -> Inventory {
 
     let mut scp = Package::new(Ecosystem::Cargo, "scpgit").version("0.0.1");
     scp.source = Source::Git {
-        url: "git@github.com:example/scpgit.git".into(),
+        // Not a URL (the `:` after the host is no port): found as such in an npm lockfile.
+        url: "git+ssh://git@github.com:example/scpgit.git".into(),
         commit: None,
         reference: None,
     };
@@ -158,15 +172,25 @@ pub fn inventory() -> Inventory {
     babel.licenses.insert("MIT".into());
     let babel = inv.add(babel);
 
-    let mut fsevents = lib(Ecosystem::Npm, "fsevents", "2.3.3", "pkg:npm/fsevents@2.3.3")
-        .found_in("web/package-lock.json", Some(200));
+    let mut fsevents = lib(
+        Ecosystem::Npm,
+        "fsevents",
+        "2.3.3",
+        "pkg:npm/fsevents@2.3.3",
+    )
+    .found_in("web/package-lock.json", Some(200));
     fsevents.scope = Scope::Optional;
     fsevents.hashes.insert(digest(Algorithm::Md5, 5));
     fsevents.hashes.insert(digest(Algorithm::Sha384, 6));
     let fsevents = inv.add(fsevents);
 
-    let mut requests = lib(Ecosystem::Pypi, "requests", "2.31.0", "pkg:pypi/requests@2.31.0")
-        .found_in("poetry.lock", Some(7));
+    let mut requests = lib(
+        Ecosystem::Pypi,
+        "requests",
+        "2.31.0",
+        "pkg:pypi/requests@2.31.0",
+    )
+    .found_in("poetry.lock", Some(7));
     requests.source = Source::Registry { url: None };
     requests.licenses.insert("Apache-2.0".into());
     requests.licenses.insert("BSD-3-Clause".into());
@@ -212,6 +236,7 @@ pub fn inventory() -> Inventory {
     inv
 }
 
+/// [`inventory`] in `format`.
 pub fn encode(format: SbomFormat) -> Vec<u8> {
     vouch_sbom::encode(format, &subject(), &inventory(), &options()).unwrap()
 }

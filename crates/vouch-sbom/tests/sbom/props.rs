@@ -7,7 +7,12 @@ use vouch_sbom::{CdxVersion, SbomFormat, decode_summary};
 use crate::{options, subject};
 
 fn arb_inventory() -> impl Strategy<Value = Inventory> {
-    let pkg = ("[a-z][a-z0-9_-]{0,8}", "[0-9]{1,2}\\.[0-9]{1,2}", 0..3u8, any::<bool>());
+    let pkg = (
+        "[a-z][a-z0-9_-]{0,8}",
+        "[0-9]{1,2}\\.[0-9]{1,2}",
+        0..3u8,
+        any::<bool>(),
+    );
     (
         prop::collection::vec(pkg, 0..12),
         prop::collection::vec((0..12usize, 0..12usize), 0..24),
@@ -22,7 +27,11 @@ fn arb_inventory() -> impl Strategy<Value = Inventory> {
                     p.purl = format!("pkg:npm/{name}@{version}").parse().ok();
                 }
                 p.scope = [Scope::Required, Scope::Optional, Scope::Dev][usize::from(scope)];
-                ids.push(if i < roots { inv.add_root(p.found_in(format!("{i}/package-lock.json"), None)) } else { inv.add(p) });
+                ids.push(if i < roots {
+                    inv.add_root(p.found_in(format!("{i}/package-lock.json"), None))
+                } else {
+                    inv.add(p)
+                });
             }
             for (a, b) in edges {
                 if let (Some(a), Some(b)) = (ids.get(a), ids.get(b)) {
