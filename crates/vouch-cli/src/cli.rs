@@ -96,6 +96,8 @@ pub struct SbomCheckArgs {
 }
 
 /// SBOM formats.
+// The variants spell the contract's flag values (`cyclonedx-json`, `spdx-json`, `spdx3-json`).
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SbomFormatArg {
     /// CycloneDX JSON (1.6 unless `--spec-version 1.5`).

@@ -6,6 +6,3 @@ pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 
 /// Directory of the official JSON schemas for `vouch sbom check` (same as `--schema-dir`).
 pub const VOUCH_SCHEMA_DIR: &str = "VOUCH_SCHEMA_DIR";
-
-/// When set (to anything), output has no colour (<https://no-color.org/>).
-pub const NO_COLOR: &str = "NO_COLOR";

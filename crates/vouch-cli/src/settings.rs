@@ -25,9 +25,3 @@ pub fn created_time() -> anyhow::Result<i64> {
             .unwrap_or(0)),
     }
 }
-
-/// Whether output may use colour.
-#[allow(dead_code)]
-pub fn color_allowed() -> bool {
-    std::env::var_os(env::NO_COLOR).is_none_or(|v| v.is_empty())
-}

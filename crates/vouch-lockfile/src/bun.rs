@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Source};
 
-use crate::common::{self, Lines, MAX_ENTRIES};
+use crate::common::{self, Lines};
 use crate::npm::{
     KeyFinder, Ordered, Scalar, add_integrity, attach_unreachable, dir_name, git_fragment,
     is_git_spec, is_hex_commit, mark_dev_only, npm_package, redact_url, root_purl, set_source,
@@ -53,15 +53,11 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             None => e,
         });
     }
-    if lock.packages.0.len() > MAX_ENTRIES || lock.workspaces.0.len() > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "packages",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(
+        file,
+        lock.packages.0.len().max(lock.workspaces.0.len()),
+        "packages",
+    )?;
 
     let mut inv = Inventory::new();
 

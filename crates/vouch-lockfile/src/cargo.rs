@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use vouch_inventory::{Algorithm, Digest, Ecosystem, Inventory, Package, PackageId, Source};
 
-use crate::common::{self, Lines, MAX_ENTRIES};
+use crate::common::{self, Lines};
 use crate::{Input, ParseError, ParseErrorKind};
 
 /// The index of crates.io, in its git and sparse spellings.
@@ -45,15 +45,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     for (i, p) in lock.package.into_iter().enumerate() {
         raws.push((header_lines.get(i).copied(), p));
     }
-    if raws.len() > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "packages",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(file, raws.len(), "packages")?;
     let v1_checksums = v1_checksums(&lock.metadata);
 
     let mut inv = Inventory::new();

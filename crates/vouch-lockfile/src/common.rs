@@ -11,6 +11,24 @@ use crate::{MAX_LOCKFILE_BYTES, ParseError, ParseErrorKind};
 /// Most entries vouch accepts from one lockfile (a limit hit is an error).
 pub(crate) const MAX_ENTRIES: usize = 1_000_000;
 
+/// Fails with `TooMany` when a lockfile holds more than [`MAX_ENTRIES`] of something.
+pub(crate) fn check_entries(
+    file: &str,
+    count: usize,
+    what: &'static str,
+) -> Result<(), ParseError> {
+    if count > MAX_ENTRIES {
+        return Err(ParseError::new(
+            file,
+            ParseErrorKind::TooMany {
+                what,
+                limit: MAX_ENTRIES,
+            },
+        ));
+    }
+    Ok(())
+}
+
 /// 1-based line and column of byte `offset` in `bytes`.
 pub(crate) fn line_col_of_bytes(bytes: &[u8], offset: usize) -> (usize, usize) {
     let before = bytes.get(..offset.min(bytes.len())).unwrap_or_default();

@@ -23,8 +23,8 @@ use serde::de::IgnoredAny;
 use vouch_inventory::{Algorithm, Digest, Ecosystem, Inventory, Package, PackageId, Scope, Source};
 
 use crate::cargo::{git_vcs_url, synthetic_root};
-use crate::common::{self, Lines, MAX_ENTRIES};
-use crate::{Input, ParseError, ParseErrorKind};
+use crate::common::{self, Lines};
+use crate::{Input, ParseError};
 
 /// Parses the lockfile.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
@@ -33,15 +33,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let lock: Lock = common::json(file, text)?;
     let prod = lock.packages.unwrap_or_default();
     let dev = lock.packages_dev.unwrap_or_default();
-    if prod.len() + dev.len() > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "packages",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(file, prod.len() + dev.len(), "packages")?;
     let manifest = read_manifest(input);
 
     let mut inv = Inventory::new();

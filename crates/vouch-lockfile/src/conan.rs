@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Inventory, Kind, Package, PackageId, Scope, Source};
 
-use crate::common::{self, Lines, MAX_ENTRIES};
+use crate::common::{self, Lines};
 use crate::nuget::{Head, Ordered, find_object_key, project_name};
 use crate::{Input, ParseError, ParseErrorKind};
 
@@ -246,15 +246,7 @@ fn conan1(
 }
 
 fn too_many(file: &str, n: usize) -> Result<(), ParseError> {
-    if n > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "references",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(file, n, "references")?;
     Ok(())
 }
 

@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use vouch_inventory::{Digest, Ecosystem, Inventory, Package, PackageId, Source};
 
 use crate::cargo::{git_vcs_url, synthetic_root};
-use crate::common::{self, MAX_ENTRIES};
-use crate::{Input, ParseError, ParseErrorKind};
+use crate::common::{self};
+use crate::{Input, ParseError};
 
 /// Parses the lockfile.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
@@ -206,15 +206,7 @@ fn read(file: &str, text: &str) -> Result<Lock, ParseError> {
                 } else if in_specs && indent == 4 {
                     let spec = spec_line(file, n, content, lock.sources.len())?;
                     lock.specs.push(spec);
-                    if lock.specs.len() > MAX_ENTRIES {
-                        return Err(ParseError::new(
-                            file,
-                            ParseErrorKind::TooMany {
-                                what: "specs",
-                                limit: MAX_ENTRIES,
-                            },
-                        ));
-                    }
+                    common::check_entries(file, lock.specs.len(), "specs")?;
                 } else if in_specs && indent == 6 {
                     let (name, _) = name_and_paren(content);
                     match lock.specs.last_mut() {

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use vouch_inventory::{Algorithm, Digest, Ecosystem, Evidence, Inventory, Package, Source};
 
 use crate::cargo::synthetic_root;
-use crate::common::{self, MAX_ENTRIES};
+use crate::common::{self};
 use crate::{Input, ParseError, ParseErrorKind};
 
 /// Parses go.mod (with go.sum beside it).
@@ -207,15 +207,11 @@ fn read_mod(file: &str, text: &str) -> Result<GoMod, ParseError> {
             [open, close] if open == "(" && close == ")" => {}
             _ => directive(file, n, first, args, comment, &mut gomod)?,
         }
-        if gomod.require.len() + gomod.replace.len() > MAX_ENTRIES {
-            return Err(ParseError::new(
-                file,
-                ParseErrorKind::TooMany {
-                    what: "go.mod directives",
-                    limit: MAX_ENTRIES,
-                },
-            ));
-        }
+        common::check_entries(
+            file,
+            gomod.require.len() + gomod.replace.len(),
+            "go.mod directives",
+        )?;
     }
     if let Some((verb, line)) = block {
         return Err(ParseError::syntax(
@@ -497,15 +493,7 @@ fn read_sum(file: &str, text: &str) -> Result<GoSum, ParseError> {
             &mut entry.h1
         };
         slot.get_or_insert(((*hash).to_owned(), line_no));
-        if entries.len() > MAX_ENTRIES {
-            return Err(ParseError::new(
-                file,
-                ParseErrorKind::TooMany {
-                    what: "go.sum entries",
-                    limit: MAX_ENTRIES,
-                },
-            ));
-        }
+        common::check_entries(file, entries.len(), "go.sum entries")?;
     }
     Ok(GoSum { entries })
 }

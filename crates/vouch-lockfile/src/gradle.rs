@@ -16,8 +16,8 @@
 use vouch_inventory::{Ecosystem, Inventory, Scope, Source};
 
 use crate::cargo::synthetic_root;
-use crate::common::{self, MAX_ENTRIES};
-use crate::{Input, ParseError, ParseErrorKind};
+use crate::common::{self};
+use crate::{Input, ParseError};
 
 /// Parses the lockfile.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
@@ -66,15 +66,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             .at_line(n));
         }
         count += 1;
-        if count > MAX_ENTRIES {
-            return Err(ParseError::new(
-                file,
-                ParseErrorKind::TooMany {
-                    what: "dependencies",
-                    limit: MAX_ENTRIES,
-                },
-            ));
-        }
+        common::check_entries(file, count, "dependencies")?;
         let line_no = u32::try_from(n).unwrap_or(u32::MAX);
         let mut pkg = common::package(
             Ecosystem::Maven,

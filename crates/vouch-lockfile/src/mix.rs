@@ -23,9 +23,9 @@ use std::collections::{BTreeMap, HashMap};
 use vouch_digest::{Algorithm, Digest};
 use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Source};
 
-use crate::common::{self, Lines, MAX_ENTRIES};
+use crate::common::{self, Lines};
 use crate::nuget::project_name;
-use crate::{Input, ParseError, ParseErrorKind};
+use crate::{Input, ParseError};
 
 /// How deeply terms may nest (mix writes at most four levels).
 const MAX_DEPTH: usize = 64;
@@ -345,15 +345,7 @@ impl TermParser<'_> {
             return Err(self.error(format!("nested deeper than {MAX_DEPTH} levels")));
         }
         self.count += 1;
-        if self.count > MAX_ENTRIES {
-            return Err(ParseError::new(
-                self.file,
-                ParseErrorKind::TooMany {
-                    what: "terms",
-                    limit: MAX_ENTRIES,
-                },
-            ));
-        }
+        common::check_entries(self.file, self.count, "terms")?;
         self.skip_space();
         match self.peek() {
             Some(b'%') => {

@@ -24,7 +24,7 @@ use serde::de::{MapAccess, Visitor};
 use vouch_digest::{Algorithm, Digest};
 use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Source};
 
-use crate::common::{self, Lines, MAX_ENTRIES};
+use crate::common::{self, Lines};
 use crate::{Input, ParseError, ParseErrorKind};
 
 /// Parses a `packages.lock.json`.
@@ -37,15 +37,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let lock: Lock = common::json(file, text)?;
     let sections = lock.dependencies.map(|d| d.0).unwrap_or_default();
     let total: usize = sections.iter().map(|(_, s)| s.0.len()).sum();
-    if total > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "packages",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(file, total, "packages")?;
 
     let lines = Lines::new(text);
     let mut inv = Inventory::new();

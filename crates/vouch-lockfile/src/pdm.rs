@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use vouch_inventory::{Inventory, PackageId, Scope, Source};
 
-use crate::common::{self, MAX_ENTRIES};
+use crate::common::{self};
 use crate::requirements::{
     PYPI_SIMPLE, add_hash, normalize, package_header_lines, parse_pep508, pypi_package, set_git,
     set_registry, set_url, synthetic_root, version_matches,
@@ -47,15 +47,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             });
         }
     }
-    if lock.package.len() > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "packages",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(file, lock.package.len(), "packages")?;
     // 3.x: `"name version" = [{file, hash}]`.
     let legacy_files: BTreeMap<(String, String), Vec<FileHash>> = metadata
         .files

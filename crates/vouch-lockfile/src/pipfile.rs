@@ -50,15 +50,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         });
     }
     let total = lock.default.0.len() + lock.develop.0.len();
-    if total > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "packages",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(file, total, "packages")?;
     let default_index = meta
         .sources
         .first()

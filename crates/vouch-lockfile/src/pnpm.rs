@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Scope, Source};
 
-use crate::common::{Lines, MAX_ENTRIES};
+use crate::common::Lines;
 use crate::npm::{
     KeyFinder, Ordered, Scalar, add_integrity, attach_unreachable, dir_name, mark_dev_only,
     npm_package, root_purl, set_source, source_from_resolved, split_spec,
@@ -67,15 +67,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     };
     let packages = lock.packages.unwrap_or_default();
     let snapshots = lock.snapshots.unwrap_or_default();
-    if packages.0.len() > MAX_ENTRIES || snapshots.0.len() > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "packages",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    crate::common::check_entries(file, packages.0.len().max(snapshots.0.len()), "packages")?;
 
     let mut inv = Inventory::new();
     // Every key (as written and without its peer suffix) → package.

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use vouch_inventory::{Inventory, Package, PackageId, Scope, Source};
 
-use crate::common::{self, MAX_ENTRIES};
+use crate::common::{self};
 use crate::requirements::{
     add_hash, normalize, package_header_lines, pypi_package, set_git, set_registry, set_url,
     split_rev, synthetic_root, version_matches,
@@ -55,15 +55,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             });
         }
     }
-    if lock.package.len() > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "packages",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(file, lock.package.len(), "packages")?;
     let header_lines = package_header_lines(text);
     let (metadata_files, metadata_hashes) = match lock.metadata {
         Some(m) => (

@@ -19,9 +19,9 @@ use serde::Deserialize;
 use vouch_digest::{Algorithm, Digest};
 use vouch_inventory::{Ecosystem, Inventory, Package, Scope, Source};
 
-use crate::common::{self, MAX_ENTRIES};
+use crate::common::{self};
 use crate::nuget::project_name;
-use crate::{Input, ParseError, ParseErrorKind};
+use crate::{Input, ParseError};
 
 /// The registry `pub` uses when a hosted package names no other (the purl `pub` default).
 const DEFAULT_HOSTS: &[&str] = &["https://pub.dev", "https://pub.dartlang.org"];
@@ -34,15 +34,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let packages = lock
         .packages
         .ok_or_else(|| ParseError::missing(file, "packages", "the lockfile"))?;
-    if packages.len() > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "packages",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(file, packages.len(), "packages")?;
     let lines = package_lines(text);
 
     let mut inv = Inventory::new();

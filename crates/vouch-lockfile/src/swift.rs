@@ -16,7 +16,7 @@
 use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Inventory, Package, Source};
 
-use crate::common::{self, Lines, MAX_ENTRIES};
+use crate::common::{self, Lines};
 use crate::nuget::{Head, project_name};
 use crate::{Input, ParseError, ParseErrorKind};
 
@@ -70,15 +70,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             })
             .collect(),
     };
-    if pins.len() > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "pins",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(file, pins.len(), "pins")?;
 
     let lines = Lines::new(text);
     let mut inv = Inventory::new();

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::Deserialize;
 use vouch_inventory::{Inventory, Kind, PackageId, Scope, Source};
 
-use crate::common::{self, MAX_ENTRIES};
+use crate::common::{self};
 use crate::requirements::{
     add_hash, normalize, package_header_lines, pypi_package, set_git, set_registry, set_url,
     split_rev, synthetic_root,
@@ -52,15 +52,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         }
         None => return Err(ParseError::missing(file, "version", "the lockfile")),
     }
-    if lock.package.len() > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "packages",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(file, lock.package.len(), "packages")?;
     let header_lines = package_header_lines(text);
     let members: BTreeSet<String> = lock
         .manifest

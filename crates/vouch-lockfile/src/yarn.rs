@@ -330,15 +330,7 @@ const BERRY_VERSIONS: std::ops::RangeInclusive<u32> = 3..=10;
 
 fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
     let entries: Ordered<BerryEntry> = common::yaml(file, text)?;
-    if entries.0.len() > MAX_ENTRIES {
-        return Err(ParseError::new(
-            file,
-            ParseErrorKind::TooMany {
-                what: "packages",
-                limit: MAX_ENTRIES,
-            },
-        ));
-    }
+    common::check_entries(file, entries.0.len(), "packages")?;
     let lines = Lines::new(text);
     let mut finder = KeyFinder::new(text, 0);
     let mut inv = Inventory::new();
