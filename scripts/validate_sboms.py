@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 FORMATS = {"cdx": "cyclonedx-json", "spdx": "spdx-json", "spdx3": "spdx3-json"}
@@ -31,6 +32,13 @@ def package_count(path):
     if "@graph" in doc:
         return sum(1 for e in doc["@graph"] if e.get("type") == "software_Package")
     return len(doc.get("components", doc.get("packages", [])))
+
+
+START = time.monotonic()
+
+
+def elapsed():
+    return f"{time.monotonic() - START:.0f} s"
 
 
 def run(cmd, **kw):
@@ -83,7 +91,7 @@ def main() -> int:
                 failures.append(f"{src} ({fmt}): output differs between two runs")
             docs[short].append(target)
     total = sum(len(v) for v in docs.values())
-    print(f"generated {total} documents", flush=True)
+    print(f"generated {total} documents [{elapsed()}]", flush=True)
 
     # 2. Official JSON schemas, one check-jsonschema process per format.
     cjs = str(bin_dir / "check-jsonschema")
@@ -103,7 +111,7 @@ def main() -> int:
             continue
         r = run(cmd + [str(d) for d in targets])
         status = "ok" if r.returncode == 0 else "FAILED"
-        print(f"check-jsonschema {short}: {len(targets)} documents {status}", flush=True)
+        print(f"check-jsonschema {short}: {len(targets)} documents {status} [{elapsed()}]", flush=True)
         if r.returncode != 0:
             failures.append(f"check-jsonschema {short}:\n{r.stdout[-4000:]}{r.stderr[-2000:]}")
 
@@ -114,7 +122,7 @@ def main() -> int:
         if r.returncode != 0:
             bad += 1
             failures.append(f"pyspdxtools {d.name}:\n{(r.stdout + r.stderr)[-3000:]}")
-    print(f"pyspdxtools: {len(docs['spdx']) - bad}/{len(docs['spdx'])} valid", flush=True)
+    print(f"pyspdxtools: {len(docs['spdx']) - bad}/{len(docs['spdx'])} valid [{elapsed()}]", flush=True)
 
     # 4. SPDX 3.0.1 SHACL shapes, with the context pointed at the local copy.
     context = (schemas / "spdx-3.0.1" / "spdx-context.jsonld").resolve().as_uri()
@@ -130,7 +138,7 @@ def main() -> int:
         shacl_run += 1
         if r.returncode != 0:
             failures.append(f"pyshacl {d.name}:\n{r.stdout[-3000:]}")
-    print(f"pyshacl: {shacl_run} documents checked (those with at most {SHACL_MAX_PACKAGES} packages)", flush=True)
+    print(f"pyshacl: {shacl_run} documents checked (those with at most {SHACL_MAX_PACKAGES} packages) [{elapsed()}]", flush=True)
 
     # 5. cyclonedx-python-lib's strict validator.
     small = [str(d) for d in docs["cdx"] if package_count(d) <= CDX_LIB_MAX_COMPONENTS]
@@ -149,7 +157,7 @@ def main() -> int:
     )
     if small:
         r = run([sys.executable, "-c", code] + small)
-        print(f"cyclonedx-python-lib: {len(small)} documents {'ok' if r.returncode == 0 else 'FAILED'}", flush=True)
+        print(f"cyclonedx-python-lib: {len(small)} documents {'ok' if r.returncode == 0 else 'FAILED'} [{elapsed()}]", flush=True)
         if r.returncode != 0:
             failures.append(f"cyclonedx-python-lib:\n{(r.stdout + r.stderr)[-3000:]}")
 
@@ -161,7 +169,7 @@ def main() -> int:
             if r.returncode != 0:
                 bad += 1
                 failures.append(f"vouch sbom check {d.name}: exit {r.returncode}\n{r.stdout[-2000:]}{r.stderr[-1000:]}")
-    print(f"vouch sbom check: {total - bad}/{total} valid", flush=True)
+    print(f"vouch sbom check: {total - bad}/{total} valid [{elapsed()}]", flush=True)
 
     for f in failures:
         print(f"FAIL: {f}", flush=True)
