@@ -49,6 +49,14 @@ step "cargo doc" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps 
 step "SBOM validation (official validators)" \
     .venv/bin/python scripts/validate_sboms.py --vouch target/debug/vouch \
     --shared "$VOUCH_SHARED_DIR" --out target/sbom-validation
+self_sbom() {
+    # The project describes its own dependencies and checks the result.
+    local schemas=()
+    [ -d "$VOUCH_SHARED_DIR/schemas" ] && schemas=(--schema-dir "$VOUCH_SHARED_DIR/schemas")
+    target/debug/vouch sbom Cargo.lock --name vouch -o target/vouch.cdx.json &&
+        target/debug/vouch sbom check target/vouch.cdx.json "${schemas[@]}"
+}
+step "own SBOM" self_sbom
 step "cargo deny (licenses, bans, sources)" cargo deny --locked check licenses bans sources
 if [ "$fuzz_seconds" != 0 ]; then
     step "fuzz (${fuzz_seconds}s per target)" scripts/fuzz.sh "$fuzz_seconds"

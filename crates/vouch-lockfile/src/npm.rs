@@ -456,19 +456,12 @@ pub(crate) fn root_purl(p: &Package) -> Option<vouch_inventory::PackageUrl> {
 /// A project named after the lockfile's directory (or the file, when it has none), for formats
 /// that record no project of their own.
 pub(crate) fn synthetic_root(file: &str) -> Package {
-    Package::new(Ecosystem::Npm, dir_name(file)).found_in(file, None)
+    common::synthetic_root(Ecosystem::Npm, file)
 }
 
 /// The name of the directory holding `file`, or the file's own name when it has none.
 pub(crate) fn dir_name(file: &str) -> String {
-    let trimmed = file.trim_end_matches(['/', '\\']);
-    let mut parts = trimmed.rsplit(['/', '\\']);
-    let file_name = parts.next().unwrap_or(trimmed);
-    parts
-        .next()
-        .filter(|d| !d.is_empty() && *d != "." && *d != "..")
-        .unwrap_or(file_name)
-        .to_owned()
+    common::dir_name(file).to_owned()
 }
 
 /// Splits `name@spec` at the `@` that ends the name (`@scope/name@1.0.0` → `@scope/name`,

@@ -17,7 +17,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::marker::PhantomData;
-use std::path::Path;
 
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
@@ -236,13 +235,7 @@ fn at_line(e: ParseError, line: Option<u32>) -> ParseError {
 /// The name of the synthetic root for a lockfile that records no project: the lockfile's
 /// directory name, or the file's display name when it has no directory.
 pub(crate) fn project_name(file: &str) -> String {
-    Path::new(file)
-        .parent()
-        .and_then(Path::file_name)
-        .and_then(|n| n.to_str())
-        .filter(|n| !n.is_empty())
-        .unwrap_or(file)
-        .to_owned()
+    common::dir_name(file).to_owned()
 }
 
 /// The byte offset of the JSON object key `"key"` whose value is an object (`"key": {`), at or

@@ -758,9 +758,7 @@ fn last_segment(s: &str) -> &str {
 
 /// The name of the directory holding `file`, or the file name itself.
 pub(crate) fn dir_name(file: &str) -> &str {
-    let mut parts = file.rsplit(['/', '\\']);
-    let base = parts.next().unwrap_or(file);
-    parts.find(|p| !p.is_empty() && *p != ".").unwrap_or(base)
+    common::dir_name(file)
 }
 
 /// Name and version from a wheel (`name-ver-tags.whl`) or sdist (`name-ver.tar.gz`) file name.
