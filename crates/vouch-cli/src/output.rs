@@ -23,7 +23,8 @@ pub fn error_with_hint(message: impl Into<String>, hint: impl Into<String>) -> a
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees a partial file and a failure leaves any previous file intact.
+/// reader never sees a partial file and a failure leaves any previous file intact. (No fsync:
+/// the guarantee is about readers and failures of vouch, not power loss.)
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -37,7 +38,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let result = (|| {
         let mut f = fs_err::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
         fs_err::rename(&tmp, path)?;
         anyhow::Ok(())
     })();

@@ -287,13 +287,15 @@ pub fn uuid_from_bytes(mut b: [u8; 16], version: u8) -> String {
 
 /// Lowercase hex of `bytes`.
 pub fn to_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
     for b in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{b:02x}");
+        for nibble in [b >> 4, b & 0x0f] {
+            out.push(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'));
+        }
     }
-    s
+    // Only ASCII hex digits were pushed.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Decodes hex of either case; `None` when the length is odd or a character is not hex.

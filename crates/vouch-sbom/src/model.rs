@@ -30,6 +30,9 @@ pub(crate) struct Graph<'a> {
     /// What the subject depends on: the roots, or when there are none, every library that
     /// nothing depends on (so that no package hangs loose in the graph).
     pub subject_deps: Vec<&'a PackageId>,
+    /// Packages a project depends on directly, computed once: asking the inventory per
+    /// package costs roots × packages lookups, which dominates on large workspaces.
+    direct: BTreeSet<&'a PackageId>,
     inventory: &'a Inventory,
 }
 
@@ -57,18 +60,27 @@ impl<'a> Graph<'a> {
         } else {
             roots
         };
+        let direct = inventory
+            .roots()
+            .iter()
+            .flat_map(|r| inventory.dependencies(r))
+            .collect();
         Graph {
             subject,
             packages,
             edges,
             subject_deps,
+            direct,
             inventory,
         }
     }
 
     /// Whether a project depends on `id` directly (what the producer said, else the graph).
     pub(crate) fn is_direct(&self, id: &PackageId) -> bool {
-        self.inventory.is_direct(id)
+        match self.inventory.get(id).and_then(|p| p.direct) {
+            Some(d) => d,
+            None => self.direct.contains(id),
+        }
     }
 
     /// The package with this identity.
