@@ -19,6 +19,7 @@
 //!   dependencies have an entry without `dependsOn`, which says "has none" rather than
 //!   "unknown".
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -140,7 +141,7 @@ struct Occurrence {
 #[serde(rename_all = "camelCase")]
 struct Dependency<'a> {
     #[serde(rename = "ref")]
-    reference: &'a str,
+    reference: Cow<'a, str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     depends_on: Vec<&'a str>,
 }
@@ -156,6 +157,35 @@ pub(crate) fn encode(
     graph: &Graph<'_>,
     ctx: &Context<'_>,
 ) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec_pretty(&build(version, graph, ctx))
+}
+
+/// Encodes with a serial number derived from the content: the document is built once, hashed
+/// with the nil serial and no timestamp, then given its serial and timestamp and written. The
+/// bytes hashed are exactly those the generic two-pass path in `encode` (lib.rs) hashes, without
+/// building every component twice.
+pub(crate) fn encode_derived(
+    version: CdxVersion,
+    graph: &Graph<'_>,
+    ctx: &Context<'_>,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let mut bom = build(
+        version,
+        graph,
+        &Context {
+            uuid: model::NIL_UUID,
+            created: "",
+            ..*ctx
+        },
+    );
+    let mut draft = serde_json::to_vec_pretty(&bom)?;
+    draft.push(b'\n');
+    bom.serial_number = format!("urn:uuid:{}", model::uuid_from_content(&draft));
+    bom.metadata.timestamp = ctx.created.to_owned();
+    serde_json::to_vec_pretty(&bom)
+}
+
+fn build<'g>(version: CdxVersion, graph: &'g Graph<'_>, ctx: &Context<'_>) -> Bom<'g> {
     let subject_ref = subject_ref(graph);
     let components: Vec<Component> = graph
         .packages
@@ -163,14 +193,14 @@ pub(crate) fn encode(
         .map(|(id, pkg)| component(version, graph, id, pkg))
         .collect();
     let mut dependencies = vec![Dependency {
-        reference: &subject_ref,
+        reference: Cow::Owned(subject_ref.clone()),
         depends_on: graph.subject_deps.iter().map(|id| id.0.as_str()).collect(),
     }];
     dependencies.extend(graph.packages.iter().map(|(id, _)| Dependency {
-        reference: id.0.as_str(),
+        reference: Cow::Borrowed(id.0.as_str()),
         depends_on: graph.deps(id).iter().map(|d| d.0.as_str()).collect(),
     }));
-    let bom = Bom {
+    Bom {
         bom_format: "CycloneDX",
         spec_version: version.as_str(),
         serial_number: format!("urn:uuid:{}", ctx.uuid),
@@ -195,8 +225,7 @@ pub(crate) fn encode(
         },
         components,
         dependencies,
-    };
-    serde_json::to_vec_pretty(&bom)
+    }
 }
 
 fn component(version: CdxVersion, graph: &Graph<'_>, id: &PackageId, pkg: &Package) -> Component {

@@ -164,6 +164,18 @@ pub fn encode(
         bytes.push(b'\n');
         Ok(bytes)
     };
+    if let (SbomFormat::CycloneDxJson(v), None) = (format, &options.serial) {
+        let ctx = model::Context {
+            uuid: model::NIL_UUID,
+            created: &created,
+            tool_name: &options.tool_name,
+            tool_version: &options.tool_version,
+        };
+        let mut bytes = cyclonedx::encode_derived(v, &graph, &ctx)
+            .map_err(|source| EncodeError::Serialize { format, source })?;
+        bytes.push(b'\n');
+        return Ok(bytes);
+    }
     let uuid = match &options.serial {
         Some(s) => model::check_uuid(s)?,
         None => {
@@ -174,4 +186,61 @@ pub fn encode(
         }
     };
     write(&uuid, &created)
+}
+
+#[cfg(test)]
+mod derived_serial_tests {
+    use vouch_inventory::{Ecosystem, Inventory, Package, PackageUrl};
+
+    use super::*;
+
+    /// The one-build CycloneDX path must give exactly what building twice gives.
+    #[test]
+    fn cyclonedx_fast_path_matches_two_pass_encoding() {
+        let mut inv = Inventory::new();
+        let root =
+            inv.add_root(Package::new(Ecosystem::Npm, "app").found_in("package-lock.json", None));
+        let mut lib = Package::new(Ecosystem::Npm, "ms").version("2.1.3");
+        lib.purl = PackageUrl::new("npm", "ms")
+            .and_then(|p| p.with_version("2.1.3"))
+            .ok();
+        let lib = inv.add(lib.found_in("package-lock.json", Some(9)));
+        inv.depend(&root, &lib);
+        let subject = Subject {
+            name: "demo".into(),
+            version: None,
+        };
+        let options = Options {
+            created: 1_700_000_000,
+            serial: None,
+            tool_name: "vouch".into(),
+            tool_version: "0.0.0".into(),
+        };
+        let fast = encode(
+            SbomFormat::CycloneDxJson(CdxVersion::V1_6),
+            &subject,
+            &inv,
+            &options,
+        )
+        .unwrap();
+
+        let graph = model::Graph::new(&subject, &inv);
+        let created = model::rfc3339(options.created).unwrap();
+        let ctx = |uuid, created| model::Context {
+            uuid,
+            created,
+            tool_name: "vouch",
+            tool_version: "0.0.0",
+        };
+        let mut draft =
+            cyclonedx::encode(CdxVersion::V1_6, &graph, &ctx(model::NIL_UUID, "")).unwrap();
+        draft.push(b'\n');
+        let uuid = model::uuid_from_content(&draft);
+        let mut slow = cyclonedx::encode(CdxVersion::V1_6, &graph, &ctx(&uuid, &created)).unwrap();
+        slow.push(b'\n');
+        assert_eq!(
+            String::from_utf8(fast).unwrap(),
+            String::from_utf8(slow).unwrap()
+        );
+    }
 }
