@@ -11,6 +11,21 @@ if [ ! -x .venv/bin/pyshacl ] || [ ! -x .venv/bin/pyspdxtools ] || [ ! -x .venv/
 fi
 
 export PATH="$HOME/.cargo/bin:$PATH"
+
+# rust-toolchain.toml pins the compiler. Where rustup does not know the pinned version by name
+# but its stable toolchain is that version (an offline machine cannot download it), register
+# stable under the pinned name.
+pinned=$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
+if ! rustup run "$pinned" rustc --version >/dev/null 2>&1; then
+    stable_version=$(rustup run stable rustc --version 2>/dev/null | awk '{print $2}')
+    if [ "$stable_version" = "$pinned" ]; then
+        rustup toolchain link "$pinned" "$(rustup run stable rustc --print sysroot)"
+    else
+        echo "error: Rust $pinned is not installed (stable is ${stable_version:-missing}); install it with rustup" >&2
+        exit 2
+    fi
+fi
+
 need() { command -v "$1" >/dev/null 2>&1; }
 need cargo-nextest || cargo install --locked cargo-nextest
 need cargo-deny || cargo install --locked cargo-deny
