@@ -13,7 +13,7 @@
 //!
 //! A package without `source` is a workspace member or a path dependency: a project, not a
 //! third-party library. This module also holds small helpers the other system-ecosystem parsers
-//! (Go, Ruby, PHP, Gradle) share: [`synthetic_root`], [`git_vcs_url`] and [`percent_decode`].
+//! (Go, Ruby, PHP, Gradle) share: [`synthetic_root`] and [`git_vcs_url`].
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -422,7 +422,7 @@ fn parse_source(raw: &str) -> (Source, Option<(&'static str, String)>) {
             .split('&')
             .filter_map(|kv| kv.split_once('='))
             .find(|(k, _)| matches!(*k, "branch" | "tag" | "rev"))
-            .map(|(_, v)| percent_decode(v));
+            .map(|(_, v)| common::percent_decode(v));
         let vcs = git_vcs_url(url, commit.as_deref().or(reference.as_deref()));
         let source = Source::Git {
             url: url.to_owned(),
@@ -509,29 +509,6 @@ pub(crate) fn git_vcs_url(url: &str, revision: Option<&str>) -> String {
     }
 }
 
-/// Decodes `%XX` escapes (invalid escapes are kept as written).
-pub(crate) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            if let Some(v) = hex {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -569,6 +546,6 @@ mod tests {
     fn synthetic_root_names() {
         assert_eq!(synthetic_root(Ecosystem::Golang, "a/b/go.sum").name, "b");
         assert_eq!(synthetic_root(Ecosystem::Golang, "go.sum").name, "go.sum");
-        assert_eq!(percent_decode("a%2Fb%zz"), "a/b%zz");
+        assert_eq!(common::percent_decode("a%2Fb%zz"), "a/b%zz");
     }
 }

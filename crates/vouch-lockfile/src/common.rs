@@ -118,6 +118,36 @@ pub(crate) fn synthetic_root(ecosystem: Ecosystem, file: &str) -> Package {
     Package::new(ecosystem, dir_name(file)).found_in(file, None)
 }
 
+/// `UnsupportedVersion` for the version field `key`, at the line where `key` first appears.
+pub(crate) fn unsupported_version(
+    file: &str,
+    text: &str,
+    key: &str,
+    found: &str,
+    supported: &str,
+) -> ParseError {
+    let err = ParseError::new(
+        file,
+        ParseErrorKind::UnsupportedVersion {
+            what: key.to_owned(),
+            found: found.to_owned(),
+            supported: supported.to_owned(),
+        },
+    );
+    match find_from(text, key, 0) {
+        Some(pos) => err.at_line(Lines::new(text).line_of(pos) as usize),
+        None => err,
+    }
+}
+
+/// Decodes `%XX` escapes (Cargo v4 git references, yarn berry `patch:` locators); invalid
+/// escapes are kept as written and invalid UTF-8 is replaced.
+pub(crate) fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 /// Builds a purl, or `None` when the parts break the type's rules (the package is still
 /// reported, identified by ecosystem, name and version).
 pub(crate) fn purl(

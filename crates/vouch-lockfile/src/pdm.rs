@@ -20,7 +20,7 @@ use crate::requirements::{
     PYPI_SIMPLE, add_hash, normalize, package_header_lines, parse_pep508, pypi_package, set_git,
     set_registry, set_url, synthetic_root, version_matches,
 };
-use crate::{Input, ParseError, ParseErrorKind};
+use crate::{Input, ParseError};
 
 /// Parses a `pdm.lock`.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
@@ -31,20 +31,13 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     if let Some(v) = &metadata.lock_version {
         let major = v.split('.').next().unwrap_or("");
         if major != "3" && major != "4" {
-            let line = common::find_from(text, "lock_version", 0)
-                .map(|p| common::Lines::new(text).line_of(p) as usize);
-            let err = ParseError::new(
+            return Err(common::unsupported_version(
                 file,
-                ParseErrorKind::UnsupportedVersion {
-                    what: "lock_version".to_owned(),
-                    found: v.clone(),
-                    supported: "3.x and 4.x".to_owned(),
-                },
-            );
-            return Err(match line {
-                Some(l) => err.at_line(l),
-                None => err,
-            });
+                text,
+                "lock_version",
+                v,
+                "3.x and 4.x",
+            ));
         }
     }
     common::check_entries(file, lock.package.len(), "packages")?;

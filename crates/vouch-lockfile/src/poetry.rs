@@ -25,7 +25,7 @@ use crate::requirements::{
     add_hash, normalize, package_header_lines, pypi_package, set_git, set_registry, set_url,
     split_rev, synthetic_root, version_matches,
 };
-use crate::{Input, ParseError, ParseErrorKind};
+use crate::{Input, ParseError};
 
 /// Parses a `poetry.lock`.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
@@ -39,20 +39,13 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     {
         let major = version.split('.').next().unwrap_or("");
         if major != "1" && major != "2" {
-            let line = common::find_from(text, "lock-version", 0)
-                .map(|pos| common::Lines::new(text).line_of(pos) as usize);
-            let err = ParseError::new(
+            return Err(common::unsupported_version(
                 file,
-                ParseErrorKind::UnsupportedVersion {
-                    what: "lock-version".to_owned(),
-                    found: version.to_owned(),
-                    supported: "1.x and 2.x".to_owned(),
-                },
-            );
-            return Err(match line {
-                Some(l) => err.at_line(l),
-                None => err,
-            });
+                text,
+                "lock-version",
+                version,
+                "1.x and 2.x",
+            ));
         }
     }
     common::check_entries(file, lock.package.len(), "packages")?;

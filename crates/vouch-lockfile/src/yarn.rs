@@ -435,7 +435,7 @@ fn berry_package(
     let (patch, reference) = match reference.strip_prefix("patch:") {
         Some(rest) => {
             let inner = rest.split('#').next().unwrap_or(rest);
-            let inner = crate_percent_decode(inner);
+            let inner = crate::common::percent_decode(inner);
             let inner_ref = split_spec(&inner)
                 .map(|(_, r)| r.to_owned())
                 .unwrap_or(inner);
@@ -512,28 +512,6 @@ fn berry_package(
     Ok(inv.add(p))
 }
 
-/// Decodes `%XX` escapes (berry percent-encodes the inner locator of a `patch:`).
-fn crate_percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%'
-            && let Some(v) = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,7 +533,7 @@ mod tests {
     #[test]
     fn percent_decoding() {
         assert_eq!(
-            crate_percent_decode("typescript@npm%3A6.0.3"),
+            crate::common::percent_decode("typescript@npm%3A6.0.3"),
             "typescript@npm:6.0.3"
         );
     }
