@@ -105,10 +105,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let mut package_deps: Vec<(&str, PackageId, Vec<&str>)> = Vec::new();
     for (key, items) in &lock.packages.0 {
         let line = finder.find_json(key, b'[').map(|o| lines.line_of(o));
-        let at = |e: ParseError| match line {
-            Some(l) => e.at_line(l as usize),
-            None => e,
-        };
+        let at = |e: ParseError| e.at_line_opt(line);
         let (id, info) = bun_package(
             file,
             key,

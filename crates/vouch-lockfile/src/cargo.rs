@@ -52,10 +52,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let mut ids: Vec<PackageId> = Vec::with_capacity(raws.len());
     let mut locked: Vec<Locked<'_>> = Vec::with_capacity(raws.len());
     for (line, raw) in &raws {
-        let at = |e: ParseError| match line {
-            Some(l) => e.at_line(*l as usize),
-            None => e,
-        };
+        let at = |e: ParseError| e.at_line_opt(*line);
         let name = raw
             .name
             .as_deref()

@@ -109,6 +109,14 @@ impl ParseError {
         self
     }
 
+    /// Adds a 1-based line when one is known (evidence lines are `u32`).
+    pub fn at_line_opt(self, line: Option<u32>) -> Self {
+        match line {
+            Some(l) => self.at_line(l as usize),
+            None => self,
+        }
+    }
+
     /// A syntax error with an optional position.
     pub fn syntax(
         file: &str,

@@ -71,10 +71,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     }
     for (i, entry) in lock.package.into_iter().enumerate() {
         let line = header_lines.get(i).copied();
-        let at = |e: ParseError| match line {
-            Some(l) => e.at_line(l as usize),
-            None => e,
-        };
+        let at = |e: ParseError| e.at_line_opt(line);
         let name = entry
             .name
             .ok_or_else(|| at(ParseError::missing(file, "name", "[[package]] entry")))?;

@@ -47,10 +47,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
 
     for (name, entry) in &packages {
         let line = lines.get(name.as_str()).copied();
-        let at = |e: ParseError| match line {
-            Some(l) => e.at_line(l as usize),
-            None => e,
-        };
+        let at = |e: ParseError| e.at_line_opt(line);
         let context = || format!("package `{name}`");
         let version = entry
             .version

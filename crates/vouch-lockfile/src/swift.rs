@@ -145,10 +145,7 @@ struct Pin {
 }
 
 fn pin_package(file: &str, pin: &Pin, line: Option<u32>) -> Result<Package, ParseError> {
-    let at = |e: ParseError| match line {
-        Some(l) => e.at_line(l as usize),
-        None => e,
-    };
+    let at = |e: ParseError| e.at_line_opt(line);
     let context = || format!("pin `{}`", pin.identity);
     let state = &pin.state;
     let version = state.version.as_deref().or(state.revision.as_deref());
