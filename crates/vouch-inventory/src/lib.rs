@@ -315,6 +315,15 @@ impl Inventory {
         self.primary.as_ref()
     }
 
+    /// Makes `root` depend on every other root: local directory and file packages a lockfile
+    /// records are projects of their own, and the lockfile's project still needs them.
+    pub fn depend_on_other_roots(&mut self, root: &PackageId) {
+        let others: Vec<PackageId> = self.roots.iter().filter(|r| *r != root).cloned().collect();
+        for other in others {
+            self.depend(root, &other);
+        }
+    }
+
     /// Records that `from` depends on `to`. Self-edges are ignored.
     pub fn depend(&mut self, from: &PackageId, to: &PackageId) {
         if from != to {

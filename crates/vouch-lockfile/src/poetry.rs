@@ -135,15 +135,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     }
     // Local directory and file packages are projects of their own; the lockfile's project
     // still needs them.
-    let projects: Vec<PackageId> = inv
-        .roots()
-        .iter()
-        .filter(|r| **r != root)
-        .cloned()
-        .collect();
-    for p in projects {
-        inv.depend(&root, &p);
-    }
+    inv.depend_on_other_roots(&root);
     // The project's direct dependencies are not recorded: hang what nothing else needs off
     // the lockfile's root (the caller would pick the first root, maybe a local package).
     inv.attach_orphans(&root);

@@ -271,15 +271,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         Some(r) => r,
         None => {
             let root = inv.add_root(synthetic_root(file));
-            let projects: Vec<PackageId> = inv
-                .roots()
-                .iter()
-                .filter(|r| **r != root)
-                .cloned()
-                .collect();
-            for p in projects {
-                inv.depend(&root, &p);
-            }
+            inv.depend_on_other_roots(&root);
             root
         }
     };
