@@ -2,6 +2,8 @@
 
 mod sbom;
 mod sbom_check;
+mod trust;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -24,6 +26,8 @@ pub fn run(cli: Cli) -> ExitCode {
             Some(SbomSubcommand::Check(check)) => sbom_check::run(&check),
             None => sbom::run(&args),
         },
+        Command::Verify(args) => verify::run(&args),
+        Command::Trust(args) => trust::run(&args),
     };
     match result {
         Ok(Status::Success) => ExitCode::SUCCESS,

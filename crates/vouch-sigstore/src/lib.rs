@@ -1,0 +1,23 @@
+//! Sigstore for vouch: trust material, and bundle verification that explains itself.
+//!
+//! The cryptography is the Sigstore project's (`sigstore-verify`, `sigstore-trust-root`,
+//! `sigstore-types`, pinned exactly). This crate chooses the trust material, matches identities
+//! and GitHub claims exactly or by regular expression, refuses what those crates accept but a
+//! verifier should not (a root certificate inside a bundle), and turns the outcome into a
+//! [`Report`] of every check, with expected and found values on failure.
+//!
+//! Verification does no I/O: bytes, trust material and a policy in, a report out.
+
+#![forbid(unsafe_code)]
+
+mod policy;
+mod report;
+mod trust;
+mod verify;
+
+pub use policy::{GithubClaim, KeyError, Matcher, PatternError, Policy};
+pub use report::{
+    Check, CheckId, Claims, Facts, Hints, LogEntryFact, REPORT_VERSION, Report, Status,
+};
+pub use trust::{Authority, Instance, MAX_TRUST_BYTES, TrustError, TrustMaterial, TrustSummary};
+pub use verify::{ArtifactInput, IN_TOTO_PAYLOAD_TYPE, MAX_BUNDLE_BYTES, Verifier};

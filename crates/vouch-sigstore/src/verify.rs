@@ -1,0 +1,687 @@
+//! Bundle verification: the Sigstore crates do the cryptography; this module adds what they
+//! lack (a self-signed certificate inside the bundle's chain is refused; identity, issuer and
+//! GitHub claims match exactly or by regular expression; the verified in-toto statement is
+//! returned) and turns their typed errors into a report that names the failed check.
+//!
+//! Specifications: the Sigstore bundle (sigstore/protobuf-specs `sigstore_bundle.proto`), the
+//! client verification procedure (sigstore/architecture-docs, client spec), DSSE
+//! (secure-systems-lab/dsse `protocol.md`) and in-toto Statement v1.
+//!
+//! Purity: bytes, a trusted root and a policy in; a [`Report`] out. No I/O except reading the
+//! artifact stream the caller passes, and no network.
+
+use std::io::Read;
+
+use sigstore_types::bundle::VerificationMaterialContent;
+use sigstore_types::{ArtifactDigest, Bundle, HashAlgorithm, KindVersion, SignatureContent};
+use sigstore_verify::crypto::CertificateInfo;
+use sigstore_verify::{
+    CertificateError, Error, PublicKeyVerificationPolicy, TimestampError, TransparencyLogError,
+    VerificationPolicy,
+};
+use vouch_digest::{Algorithm, Digest};
+
+use crate::policy::Policy;
+use crate::report::{
+    Check, CheckId, Claims, Facts, Hints, LogEntryFact, REPORT_VERSION, Report, Status,
+};
+use crate::trust::{TrustError, TrustMaterial};
+
+/// Largest bundle accepted, in bytes. A bundle carrying a large SBOM attestation can reach a
+/// few megabytes; anything near this limit is not a bundle.
+pub const MAX_BUNDLE_BYTES: usize = 64 << 20;
+
+/// The payload type of an in-toto statement in a DSSE envelope.
+pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// The artifact to verify.
+pub enum ArtifactInput<'a> {
+    /// Its bytes.
+    Bytes(&'a [u8]),
+    /// A stream, read once to its end in constant memory.
+    Reader(&'a mut dyn Read),
+    /// Only its digest (`sha256` or `sha512`). Ed25519 signatures over a message cannot be
+    /// checked this way: they sign the message, not a digest.
+    Digest(Digest),
+}
+
+/// A verifier prepared once for a trusted root, then used for any number of bundles, from
+/// any number of threads.
+pub struct Verifier {
+    inner: sigstore_verify::Verifier,
+    trust: TrustMaterial,
+}
+
+impl Verifier {
+    /// Prepares the trusted root's keys and certificates.
+    pub fn new(trust: TrustMaterial) -> Result<Self, TrustError> {
+        let inner =
+            sigstore_verify::Verifier::new(trust.root()).map_err(|e| TrustError::Unusable {
+                origin: trust.origin().to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(Self { inner, trust })
+    }
+
+    /// The trust material in use.
+    pub fn trust(&self) -> &TrustMaterial {
+        &self.trust
+    }
+
+    /// Verifies `artifact` against the bundle `bundle_json` under `policy`.
+    pub fn verify(&self, bundle_json: &[u8], artifact: ArtifactInput<'_>, policy: &Policy) -> Report {
+        let mut hints = Hints::default();
+        let bundle = match parse_bundle(bundle_json) {
+            Ok(b) => b,
+            Err(check) => return finish(vec![check], hints, None),
+        };
+        fill_hints(&bundle, &mut hints);
+        let plan = Plan::new(&bundle, policy);
+        let parsed = Check::passed(
+            CheckId::BundleParse,
+            format!("bundle of media type `{}`", bundle.media_type),
+        );
+
+        // Checks vouch makes before any cryptography: the bundle must be of the kind the
+        // policy expects, and must not smuggle in a root certificate.
+        let cert_info = match pre_checks(&bundle, policy) {
+            Ok(info) => info,
+            Err(check) => {
+                let failed = check.id;
+                return finish(plan.outcome(parsed, Some(check), Vec::new(), failed), hints, None);
+            }
+        };
+        let policy_checks = cert_info
+            .as_ref()
+            .map(|info| policy.check_certificate(info))
+            .unwrap_or_default();
+
+        let (outcome, artifact_digest) = self.run_library(&bundle, artifact, policy);
+        match outcome {
+            Ok(result) => {
+                let mut checks = plan.all_passed(&bundle, &result);
+                checks.insert(0, parsed);
+                insert_policy_checks(&mut checks, policy_checks);
+                let verified = checks.iter().all(|c| c.status == Status::Passed);
+                let (facts, claims) = if verified {
+                    let (facts, claims) = facts_and_claims(&bundle, &result, artifact_digest);
+                    (Some(facts), claims)
+                } else {
+                    (None, None)
+                };
+                Report {
+                    report_version: REPORT_VERSION,
+                    verified,
+                    checks,
+                    facts,
+                    claims,
+                    hints,
+                }
+            }
+            Err(error) => {
+                let failure = classify(&error, &bundle, artifact_digest.as_ref());
+                let failed = failure.id;
+                finish(plan.outcome(parsed, Some(failure), policy_checks, failed), hints, None)
+            }
+        }
+    }
+
+    fn run_library(
+        &self,
+        bundle: &Bundle,
+        artifact: ArtifactInput<'_>,
+        policy: &Policy,
+    ) -> (sigstore_verify::Result<sigstore_verify::VerificationResult>, Option<Digest>) {
+        // The identity and issuer are matched by vouch (exactly or by expression), so the
+        // library is asked for full cryptographic verification of any identity.
+        let keyless = VerificationPolicy::any_identity();
+        let key = policy
+            .public_key()
+            .map(|k| PublicKeyVerificationPolicy::new(k.clone()));
+        let policy: &dyn sigstore_verify::Policy = match &key {
+            Some(k) => k,
+            None => &keyless,
+        };
+        match artifact {
+            ArtifactInput::Bytes(bytes) => (
+                self.inner.verify(bytes, bundle, policy),
+                vouch_digest::hash_bytes(Algorithm::Sha256, bytes),
+            ),
+            ArtifactInput::Reader(reader) => {
+                let Some(mut hashing) = vouch_digest::HashingReader::new(Algorithm::Sha256, reader)
+                else {
+                    return (self.inner.verify_reader(std::io::empty(), bundle, policy), None);
+                };
+                let result = self.inner.verify_reader(&mut hashing, bundle, policy);
+                (result, Some(hashing.finish()))
+            }
+            ArtifactInput::Digest(digest) => {
+                let algorithm = match digest.algorithm() {
+                    Algorithm::Sha256 => HashAlgorithm::Sha2256,
+                    Algorithm::Sha384 => HashAlgorithm::Sha2384,
+                    _ => HashAlgorithm::Sha2512,
+                };
+                let bytes = vouch_digest::from_hex(digest.hex()).unwrap_or_default();
+                let result = ArtifactDigest::new(algorithm, bytes)
+                    .map_err(Error::Types)
+                    .and_then(|d| self.inner.verify(d, bundle, policy));
+                (result, Some(digest))
+            }
+        }
+    }
+}
+
+fn finish(checks: Vec<Check>, hints: Hints, facts: Option<Facts>) -> Report {
+    Report {
+        report_version: REPORT_VERSION,
+        verified: false,
+        checks,
+        facts,
+        claims: None,
+        hints,
+    }
+}
+
+fn parse_bundle(bytes: &[u8]) -> Result<Bundle, Check> {
+    if bytes.len() > MAX_BUNDLE_BYTES {
+        return Err(Check::failed(
+            CheckId::BundleParse,
+            format!("the bundle is {} bytes, more than the {MAX_BUNDLE_BYTES}-byte limit", bytes.len()),
+        ));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        Check::failed(
+            CheckId::BundleParse,
+            format!("the bundle is not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+        )
+    })?;
+    // Parse to a value first so that a syntax error reports its line and column.
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        return Err(Check::failed(
+            CheckId::BundleParse,
+            format!(
+                "line {} column {}: {}",
+                e.line(),
+                e.column(),
+                crate::trust::strip_position(&e)
+            ),
+        )
+        .with_hint("a Sigstore bundle is JSON; is this the right file?"));
+    }
+    Bundle::from_json(text).map_err(|e| {
+        Check::failed(CheckId::BundleParse, format!("not a valid Sigstore bundle: {e}"))
+            .with_hint("vouch reads bundles of media types application/vnd.dev.sigstore.bundle v0.1 to v0.3")
+    })
+}
+
+fn fill_hints(bundle: &Bundle, hints: &mut Hints) {
+    hints.media_type = Some(bundle.media_type.to_string());
+    let material = &bundle.verification_material;
+    if let VerificationMaterialContent::PublicKey(k) = &material.content {
+        hints.key_hint = Some(k.hint.clone());
+    }
+    hints.log_entry_kinds = material
+        .tlog_entries
+        .iter()
+        .map(|e| kind_name(e.kind_version))
+        .collect();
+    hints.rfc3161_timestamps = material.timestamp_verification_data.rfc3161_timestamps.len();
+    if let Some(info) = bundle
+        .signing_certificate()
+        .and_then(|c| sigstore_verify::crypto::parse_certificate_info(c).ok())
+    {
+        hints.certificate_identity = info.identity.map(|s| s.as_str().to_owned());
+        hints.certificate_issuer = info.issuer;
+    }
+}
+
+fn kind_name(kind: KindVersion) -> String {
+    format!("{}/{}", kind.kind(), kind.version())
+}
+
+/// Checks made before the library runs; returns the parsed (unverified) certificate.
+fn pre_checks(bundle: &Bundle, policy: &Policy) -> Result<Option<CertificateInfo>, Check> {
+    let material = &bundle.verification_material.content;
+    match (policy.public_key(), material) {
+        (Some(_), VerificationMaterialContent::PublicKey(_)) => return Ok(None),
+        (Some(_), _) => {
+            return Err(Check::failed(
+                CheckId::Signature,
+                "a public key was given, but the bundle was signed keylessly (it carries a certificate)",
+            )
+            .with_values("a managed-key bundle", "a bundle with a Fulcio certificate")
+            .with_hint("verify it with --certificate-identity and --certificate-oidc-issuer instead of --key"));
+        }
+        (None, VerificationMaterialContent::PublicKey(k)) => {
+            return Err(Check::failed(
+                CheckId::CertificateChain,
+                "the bundle has no certificate: it was signed with a managed key",
+            )
+            .with_values("a Fulcio signing certificate", format!("public key hint `{}`", k.hint))
+            .with_hint("verify it with --key and the signer's public key"));
+        }
+        (None, _) => {}
+    }
+    let certificates: Vec<&[u8]> = match material {
+        VerificationMaterialContent::Certificate(c) => vec![c.raw_bytes.as_bytes()],
+        VerificationMaterialContent::X509CertificateChain { certificates } => {
+            certificates.iter().map(|c| c.raw_bytes.as_bytes()).collect()
+        }
+        _ => Vec::new(),
+    };
+    if certificates.is_empty() {
+        return Err(Check::failed(
+            CheckId::CertificateChain,
+            "the bundle's certificate chain is empty",
+        )
+        .with_values("a signing certificate", "none"));
+    }
+    for (position, der) in certificates.iter().enumerate() {
+        if let Some(subject) = self_issued_subject(der) {
+            return Err(Check::failed(
+                CheckId::CertificateChain,
+                format!(
+                    "certificate {} of the bundle's chain is self-signed (`{subject}`): a bundle \
+                     must not carry a root, which only the trusted root may provide",
+                    position + 1
+                ),
+            )
+            .with_values("leaf and intermediates only", format!("root certificate `{subject}`")));
+        }
+    }
+    let leaf = bundle
+        .signing_certificate()
+        .ok_or_else(|| Check::failed(CheckId::CertificateChain, "the bundle has no signing certificate"))?;
+    sigstore_verify::crypto::parse_certificate_info(leaf)
+        .map(Some)
+        .map_err(|e| {
+            Check::failed(
+                CheckId::CertificateChain,
+                format!("the signing certificate does not parse: {e}"),
+            )
+        })
+}
+
+/// The subject of a certificate whose issuer is itself (a root), if `der` is one.
+fn self_issued_subject(der: &[u8]) -> Option<String> {
+    use x509_cert::der::Decode as _;
+    let cert = x509_cert::Certificate::from_der(der).ok()?;
+    let tbs = &cert.tbs_certificate;
+    (tbs.subject == tbs.issuer).then(|| tbs.subject.to_string())
+}
+
+/// The checks that apply to a bundle, in the order the library runs them.
+struct Plan {
+    order: Vec<CheckId>,
+}
+
+impl Plan {
+    fn new(bundle: &Bundle, policy: &Policy) -> Self {
+        let material = &bundle.verification_material;
+        let entries = &material.tlog_entries;
+        let has_tsa = !material.timestamp_verification_data.rfc3161_timestamps.is_empty();
+        let has_set = entries.iter().any(|e| e.inclusion_promise.is_some());
+        let has_proof = entries.iter().any(|e| e.inclusion_proof.is_some());
+        let has_time = entries
+            .iter()
+            .any(|e| e.inclusion_promise.is_some() && e.integrated_time.is_some());
+        let dsse = matches!(bundle.content, SignatureContent::DsseEnvelope(_));
+        let mut order = Vec::new();
+        let mut add = |cond: bool, id: CheckId| {
+            if cond {
+                order.push(id);
+            }
+        };
+        add(true, CheckId::TrustedRoot);
+        if policy.public_key().is_none() {
+            // Keyless, as `sigstore_verify::Verifier::verify` documents its steps.
+            add(has_tsa, CheckId::Rfc3161Timestamp);
+            add(has_set, CheckId::TlogSet);
+            add(true, CheckId::CertificateChain);
+            add(true, CheckId::Sct);
+            add(has_proof, CheckId::TlogInclusionProof);
+            add(has_proof, CheckId::TlogCheckpoint);
+            add(has_time, CheckId::TlogIntegratedTime);
+        } else {
+            add(has_proof, CheckId::TlogInclusionProof);
+            add(has_proof, CheckId::TlogCheckpoint);
+            add(has_set, CheckId::TlogSet);
+            add(has_time, CheckId::TlogIntegratedTime);
+            add(has_tsa, CheckId::Rfc3161Timestamp);
+        }
+        if dsse {
+            add(true, CheckId::Signature);
+            add(true, CheckId::DsseSubject);
+        } else {
+            add(true, CheckId::ArtifactDigest);
+            add(true, CheckId::Signature);
+        }
+        add(!entries.is_empty(), CheckId::TlogEntry);
+        Self { order }
+    }
+
+    /// Every planned check passed: say what each established.
+    fn all_passed(
+        &self,
+        bundle: &Bundle,
+        result: &sigstore_verify::VerificationResult,
+    ) -> Vec<Check> {
+        let entries = &bundle.verification_material.tlog_entries;
+        let n = entries.len();
+        let times = result
+            .verified_timestamps()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.order
+            .iter()
+            .map(|&id| {
+                let message = match id {
+                    CheckId::TrustedRoot => "trusted root loaded".to_owned(),
+                    CheckId::Rfc3161Timestamp => format!(
+                        "{} RFC 3161 timestamp(s) verified against a trusted timestamp authority",
+                        bundle.verification_material.timestamp_verification_data.rfc3161_timestamps.len()
+                    ),
+                    CheckId::TlogSet => "signed entry timestamp verified with the log's key".to_owned(),
+                    CheckId::CertificateChain => format!(
+                        "certificate chains to a trusted Fulcio root and is valid at {times}"
+                    ),
+                    CheckId::Sct => "signed certificate timestamp verified against a trusted CT log".to_owned(),
+                    CheckId::TlogInclusionProof => format!("inclusion proof verified for {n} log entr{}", if n == 1 { "y" } else { "ies" }),
+                    CheckId::TlogCheckpoint => "checkpoint signed by a trusted log and consistent with the proof".to_owned(),
+                    CheckId::TlogIntegratedTime => match result.integrated_time() {
+                        Some(t) => format!("integrated time {t} is within the certificate's validity"),
+                        None => "integrated time checked".to_owned(),
+                    },
+                    CheckId::Signature => "signature verified".to_owned(),
+                    CheckId::ArtifactDigest => "artifact digest matches the signed digest".to_owned(),
+                    CheckId::DsseSubject => "artifact digest matches a subject of the signed statement".to_owned(),
+                    CheckId::TlogEntry => "log entries are from trusted logs and describe this signature".to_owned(),
+                    _ => "passed".to_owned(),
+                };
+                Check::passed(id, message)
+            })
+            .collect()
+    }
+
+    /// Verification stopped at `failed`: the planned checks before it passed, the ones after
+    /// it did not run.
+    fn outcome(
+        &self,
+        parsed: Check,
+        failure: Option<Check>,
+        policy_checks: Vec<Check>,
+        failed: CheckId,
+    ) -> Vec<Check> {
+        let mut order = self.order.clone();
+        if !order.contains(&failed) {
+            // A vouch pre-check or an unplanned failure: place it where it belongs.
+            let at = order.iter().position(|&c| c > failed).unwrap_or(order.len());
+            order.insert(at, failed);
+        }
+        let mut checks = vec![parsed];
+        let mut failure = failure;
+        let mut reached = true;
+        for id in order {
+            if id == failed {
+                if let Some(f) = failure.take() {
+                    checks.push(f);
+                }
+                reached = false;
+            } else if reached {
+                checks.push(Check::passed(id, "passed"));
+            } else {
+                checks.push(Check::not_run(id, format!("not run: `{failed}` failed first")));
+            }
+        }
+        insert_policy_checks(&mut checks, policy_checks);
+        checks
+    }
+}
+
+/// Identity, issuer and extension checks go after the SCT check, where the library's own
+/// sequence puts policy matching.
+fn insert_policy_checks(checks: &mut Vec<Check>, policy_checks: Vec<Check>) {
+    let at = checks
+        .iter()
+        .position(|c| c.id > CheckId::Sct)
+        .unwrap_or(checks.len());
+    for (i, c) in policy_checks.into_iter().enumerate() {
+        checks.insert(at + i, c);
+    }
+}
+
+/// Names the check a library error belongs to, with expected and found values where the error
+/// carries them.
+fn classify(error: &Error, bundle: &Bundle, artifact: Option<&Digest>) -> Check {
+    let text = error.to_string();
+    let dsse = matches!(bundle.content, SignatureContent::DsseEnvelope(_));
+    let found_digest = || artifact.map(ToString::to_string).unwrap_or_else(|| "(unknown)".to_owned());
+    match error {
+        Error::SignatureInvalid(_) | Error::Crypto(_) => Check::failed(CheckId::Signature, text)
+            .with_hint("the signature does not verify with the signing key: the artifact or the bundle was altered, or they do not belong together"),
+        // The log-consistency step reports an artifact that its log entry does not describe.
+        Error::ArtifactMismatch(m) if m.contains(" entry") => Check::failed(CheckId::TlogEntry, text)
+            .with_hint("the log entry was made for another artifact; is this the file that was signed?"),
+        Error::ArtifactMismatch(_) if dsse => {
+            let subjects = statement_subject_digests(bundle);
+            Check::failed(CheckId::DsseSubject, text)
+                .with_values(
+                    if subjects.is_empty() { "(no subject digests)".to_owned() } else { subjects.join(", ") },
+                    found_digest(),
+                )
+                .with_hint("the attestation is about other artifacts; is this the file it was made for?")
+        }
+        Error::ArtifactMismatch(_) | Error::UnsupportedArtifact(_) => {
+            let expected = match &bundle.content {
+                SignatureContent::MessageSignature(m) => m.message_digest.as_ref().map(|d| {
+                    format!("{}:{}", d.algorithm.to_string().to_lowercase().replace("sha2_", "sha").replace('_', ""), vouch_digest::to_hex(d.digest.as_bytes()))
+                }),
+                _ => None,
+            };
+            let check = Check::failed(CheckId::ArtifactDigest, text);
+            match expected {
+                Some(expected) => check.with_values(expected, found_digest()),
+                None => check,
+            }
+            .with_hint("the bundle was made for another artifact; is this the file that was signed?")
+        }
+        Error::Certificate(c) => match c {
+            CertificateError::Sct(_) => Check::failed(CheckId::Sct, text)
+                .with_hint("the certificate's SCT is not from a CT log in the trusted root; is the trusted root the right instance (production, staging, private)?"),
+            CertificateError::NotYetValid { time, not_before } => Check::failed(CheckId::CertificateChain, text)
+                .with_values(format!("signing time at or after {not_before}"), time.to_string()),
+            CertificateError::Expired { time, not_after } => Check::failed(CheckId::CertificateChain, text)
+                .with_values(format!("signing time at or before {not_after}"), time.to_string()),
+            _ => Check::failed(CheckId::CertificateChain, text)
+                .with_hint("the certificate does not chain to a Fulcio CA of the trusted root; was it signed against another Sigstore instance?"),
+        },
+        Error::TransparencyLog(t) => {
+            let id = match t {
+                TransparencyLogError::InclusionProof(_) => CheckId::TlogInclusionProof,
+                TransparencyLogError::Checkpoint(_) => CheckId::TlogCheckpoint,
+                TransparencyLogError::InclusionPromise(_) => CheckId::TlogSet,
+                TransparencyLogError::IntegratedTime(_) => CheckId::TlogIntegratedTime,
+                _ => CheckId::TlogEntry,
+            };
+            let check = Check::failed(id, text);
+            match t {
+                TransparencyLogError::UnknownLog { .. } => check.with_hint("the entry is from a log that the trusted root does not list"),
+                _ => check,
+            }
+        }
+        Error::Timestamp(t) => {
+            let id = match t {
+                TimestampError::NoVerifiedTimestamp(_)
+                    if bundle.verification_material.timestamp_verification_data.rfc3161_timestamps.is_empty()
+                        && bundle.has_inclusion_promise() =>
+                {
+                    CheckId::TlogSet
+                }
+                _ => CheckId::Rfc3161Timestamp,
+            };
+            Check::failed(id, text)
+        }
+        Error::InvalidTrustRoot(_) | Error::TrustRoot(_) | Error::TrustedCertificate(_) => {
+            Check::failed(CheckId::TrustedRoot, text)
+        }
+        Error::ArtifactRead(_) => Check::failed(CheckId::ArtifactDigest, text),
+        Error::Bundle(b) => {
+            use sigstore_verify::bundle::Error as B;
+            let id = match b {
+                B::MissingInclusionPromise(_) => CheckId::TlogSet,
+                B::MissingInclusionProof(_) | B::LogIndexOutOfRange { .. } => {
+                    CheckId::TlogInclusionProof
+                }
+                B::MissingCheckpoint | B::CheckpointRootMismatch => CheckId::TlogCheckpoint,
+                B::MissingTimestamp | B::MissingSigningTimeEvidence => CheckId::Rfc3161Timestamp,
+                _ => CheckId::BundleParse,
+            };
+            Check::failed(id, text)
+        }
+        _ => Check::failed(CheckId::BundleParse, text),
+    }
+}
+
+/// `alg:hex` of every subject digest of the statement in a DSSE envelope, for messages.
+fn statement_subject_digests(bundle: &Bundle) -> Vec<String> {
+    let Some(statement) = dsse_statement(bundle) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for subject in statement
+        .get("subject")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(digests) = subject.get("digest").and_then(serde_json::Value::as_object) {
+            for (alg, value) in digests {
+                if let Some(v) = value.as_str() {
+                    out.push(format!("{alg}:{v}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn dsse_statement(bundle: &Bundle) -> Option<serde_json::Value> {
+    let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
+        return None;
+    };
+    serde_json::from_slice(envelope.payload.as_bytes()).ok()
+}
+
+fn facts_and_claims(
+    bundle: &Bundle,
+    result: &sigstore_verify::VerificationResult,
+    artifact: Option<Digest>,
+) -> (Facts, Option<Claims>) {
+    let mut facts = Facts {
+        mode: if result.certificate().is_some() { "keyless" } else { "key" },
+        ..Facts::default()
+    };
+    if let Some(identity) = result.identity() {
+        facts.identity = Some(identity.as_str().to_owned());
+        facts.identity_kind = Some(match identity {
+            sigstore_verify::SubjectAltName::Email(_) => "email",
+            sigstore_verify::SubjectAltName::Uri(_) => "uri",
+            _ => "other",
+        });
+    }
+    facts.issuer = result.issuer().map(str::to_owned);
+    if let Some(info) = result.certificate() {
+        facts.certificate_not_before = Some(info.not_before.to_string());
+        facts.certificate_not_after = Some(info.not_after.to_string());
+        facts.extensions = extensions(info);
+    }
+    facts.integrated_time = result.integrated_time().map(|t| t.to_string());
+    facts.verified_times = result
+        .verified_timestamps()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    facts.log_entries = bundle
+        .verification_material
+        .tlog_entries
+        .iter()
+        .map(|e| LogEntryFact {
+            log_index: e.log_index.get(),
+            log_id: vouch_digest::to_hex(e.log_id.key_id.as_bytes()),
+            kind: kind_name(e.kind_version),
+        })
+        .collect();
+    facts.artifact_digest = artifact.as_ref().map(ToString::to_string).unwrap_or_default();
+
+    let claims = match &bundle.content {
+        SignatureContent::DsseEnvelope(envelope) => {
+            let statement: serde_json::Value =
+                serde_json::from_slice(envelope.payload.as_bytes()).unwrap_or_default();
+            if let Some(digest) = &artifact {
+                facts.matched_subject = matched_subject(&statement, digest);
+            }
+            Some(Claims {
+                payload_type: envelope.payload_type.clone(),
+                statement_type: statement.get("_type").and_then(|v| v.as_str()).map(str::to_owned),
+                predicate_type: statement
+                    .get("predicateType")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned),
+                subjects: statement.get("subject").cloned().unwrap_or_default(),
+                statement,
+            })
+        }
+        _ => None,
+    };
+    (facts, claims)
+}
+
+fn matched_subject(statement: &serde_json::Value, digest: &Digest) -> Option<String> {
+    statement
+        .get("subject")?
+        .as_array()?
+        .iter()
+        .find(|s| {
+            s.get("digest")
+                .and_then(|d| d.get(digest.algorithm().name()))
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|v| v.eq_ignore_ascii_case(digest.hex()))
+        })
+        .and_then(|s| s.get("name"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
+}
+
+/// The Fulcio extensions present in the certificate, by their names in Fulcio's OID document.
+fn extensions(info: &CertificateInfo) -> std::collections::BTreeMap<String, String> {
+    let ci = &info.ci_claims;
+    let old = &ci.deprecated_github;
+    let pairs = [
+        ("build-signer-uri", &ci.build_signer_uri),
+        ("build-signer-digest", &ci.build_signer_digest),
+        ("runner-environment", &ci.runner_environment),
+        ("source-repository-uri", &ci.source_repository_uri),
+        ("source-repository-digest", &ci.source_repository_digest),
+        ("source-repository-ref", &ci.source_repository_ref),
+        ("source-repository-identifier", &ci.source_repository_identifier),
+        ("source-repository-owner-uri", &ci.source_repository_owner_uri),
+        ("source-repository-owner-identifier", &ci.source_repository_owner_identifier),
+        ("build-config-uri", &ci.build_config_uri),
+        ("build-config-digest", &ci.build_config_digest),
+        ("build-trigger", &ci.build_trigger),
+        ("run-invocation-uri", &ci.run_invocation_uri),
+        ("source-repository-visibility-at-signing", &ci.source_repository_visibility_at_signing),
+        ("deployment-environment", &ci.deployment_environment),
+        ("github-workflow-trigger", &old.workflow_trigger),
+        ("github-workflow-sha", &old.workflow_sha),
+        ("github-workflow-name", &old.workflow_name),
+        ("github-workflow-repository", &old.workflow_repository),
+        ("github-workflow-ref", &old.workflow_ref),
+    ];
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), v.clone())))
+        .collect()
+}
