@@ -84,13 +84,16 @@ fn run(args: &[String]) -> Result<bool, String> {
     let verifier = Verifier::new(trust).map_err(|e| e.to_string())?;
 
     let policy = match (&o.key, &o.identity, &o.issuer) {
-        (Some(key), _, _) => {
-            Policy::public_key_pem(&String::from_utf8_lossy(&read(key)?)).map_err(|e| e.to_string())?
-        }
+        (Some(key), _, _) => Policy::public_key_pem(&String::from_utf8_lossy(&read(key)?))
+            .map_err(|e| e.to_string())?,
         (None, Some(identity), Some(issuer)) => {
             Policy::keyless(Matcher::exact(identity), Matcher::exact(issuer))
         }
-        _ => return Err("give --key, or --certificate-identity and --certificate-oidc-issuer".to_owned()),
+        _ => {
+            return Err(
+                "give --key, or --certificate-identity and --certificate-oidc-issuer".to_owned(),
+            );
+        }
     };
 
     let bundle = read(&bundle_path)?;

@@ -26,8 +26,14 @@ const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// signed entry timestamp), both are listed. `usage` means the material itself is unusable and
 /// the client exits 2 before verifying (an unparseable key, an invalid trusted root).
 const EXPECTED_FAILURES: &[(&str, &[&str])] = &[
-    ("bundle-empty-certificate-chain_fail", &["certificate-chain"]),
-    ("bundle-from-wrong-instance_fail", &["tlog-set", "tlog-entry", "certificate-chain"]),
+    (
+        "bundle-empty-certificate-chain_fail",
+        &["certificate-chain"],
+    ),
+    (
+        "bundle-from-wrong-instance_fail",
+        &["tlog-set", "tlog-entry", "certificate-chain"],
+    ),
     ("bundle-invalid-base64-signature_fail", &["bundle-parse"]),
     ("bundle-malformed-json_fail", &["bundle-parse"]),
     ("bundle-negative-log-index_fail", &["bundle-parse"]),
@@ -38,42 +44,99 @@ const EXPECTED_FAILURES: &[(&str, &[&str])] = &[
     ("dsse-invalid-sig_fail", &["signature"]),
     ("dsse-mismatch-envelope_fail", &["tlog-entry"]),
     ("dsse-mismatch-sig_fail", &["tlog-entry"]),
-    ("inclusion-proof-corrupted-hash_fail", &["tlog-inclusion-proof"]),
+    (
+        "inclusion-proof-corrupted-hash_fail",
+        &["tlog-inclusion-proof"],
+    ),
     ("incorrect-public-key_fail", &["tlog-set", "tlog-entry"]),
-    ("integrated-time-in-future_fail", &["certificate-chain", "tlog-integrated-time"]),
+    (
+        "integrated-time-in-future_fail",
+        &["certificate-chain", "tlog-integrated-time"],
+    ),
     ("intoto-expired-certificate_fail", &["certificate-chain"]),
     ("intoto-log-entry-mismatch_fail", &["tlog-entry"]),
-    ("intoto-missing-inclusion-proof_fail", &["tlog-inclusion-proof"]),
-    ("intoto-set-outside-signing-cert-validity_fail", &["certificate-chain", "tlog-integrated-time"]),
-    ("intoto-tsa-timestamp-outside-cert-validity_fail", &["certificate-chain", "rfc3161-timestamp"]),
+    (
+        "intoto-missing-inclusion-proof_fail",
+        &["tlog-inclusion-proof"],
+    ),
+    (
+        "intoto-set-outside-signing-cert-validity_fail",
+        &["certificate-chain", "tlog-integrated-time"],
+    ),
+    (
+        "intoto-tsa-timestamp-outside-cert-validity_fail",
+        &["certificate-chain", "rfc3161-timestamp"],
+    ),
     ("invalid-checkpoint-signature_fail", &["tlog-checkpoint"]),
     ("invalid-ct-key_fail", &["sct"]),
-    ("invalid-inclusion-proof_fail", &["tlog-inclusion-proof", "tlog-checkpoint"]),
+    (
+        "invalid-inclusion-proof_fail",
+        &["tlog-inclusion-proof", "tlog-checkpoint"],
+    ),
     ("managed-key-no-key_fail", &["certificate-chain"]),
     ("managed-key-wrong-key_fail", &["usage", "signature"]),
     ("message-digest-mismatch_fail", &["artifact-digest"]),
-    ("rekor2-checkpoint-missing-log-signature_fail", &["bundle-parse", "tlog-checkpoint"]),
-    ("rekor2-checkpoint-missing-origin_fail", &["bundle-parse", "tlog-checkpoint"]),
-    ("rekor2-checkpoint-missing-root-hash_fail", &["bundle-parse", "tlog-checkpoint"]),
-    ("rekor2-checkpoint-missing-size_fail", &["bundle-parse", "tlog-checkpoint"]),
-    ("rekor2-checkpoint-no-matching-signature_fail", &["tlog-checkpoint"]),
+    (
+        "rekor2-checkpoint-missing-log-signature_fail",
+        &["bundle-parse", "tlog-checkpoint"],
+    ),
+    (
+        "rekor2-checkpoint-missing-origin_fail",
+        &["bundle-parse", "tlog-checkpoint"],
+    ),
+    (
+        "rekor2-checkpoint-missing-root-hash_fail",
+        &["bundle-parse", "tlog-checkpoint"],
+    ),
+    (
+        "rekor2-checkpoint-missing-size_fail",
+        &["bundle-parse", "tlog-checkpoint"],
+    ),
+    (
+        "rekor2-checkpoint-no-matching-signature_fail",
+        &["tlog-checkpoint"],
+    ),
     ("rekor2-dsse-invalid-sig_fail", &["signature"]),
     ("rekor2-dsse-mismatch-envelope_fail", &["tlog-entry"]),
     ("rekor2-dsse-mismatch-sig_fail", &["tlog-entry"]),
     ("rekor2-no-inclusion-proof_fail", &["tlog-inclusion-proof"]),
     ("rekor2-no-timestamp_fail", &["rfc3161-timestamp"]),
-    ("rekor2-timestamp-outside-trust-root-tsa-validity_fail", &["rfc3161-timestamp"]),
-    ("rekor2-timestamp-outside-tsa-cert-validity_fail", &["rfc3161-timestamp"]),
-    ("rekor2-timestamp-payload-mismatch_fail", &["rfc3161-timestamp"]),
-    ("rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail", &["rfc3161-timestamp"]),
-    ("rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail", &["rfc3161-timestamp"]),
-    ("rekor2-timestamp-with-incorrect-time_fail", &["bundle-parse", "rfc3161-timestamp"]),
+    (
+        "rekor2-timestamp-outside-trust-root-tsa-validity_fail",
+        &["rfc3161-timestamp"],
+    ),
+    (
+        "rekor2-timestamp-outside-tsa-cert-validity_fail",
+        &["rfc3161-timestamp"],
+    ),
+    (
+        "rekor2-timestamp-payload-mismatch_fail",
+        &["rfc3161-timestamp"],
+    ),
+    (
+        "rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail",
+        &["rfc3161-timestamp"],
+    ),
+    (
+        "rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail",
+        &["rfc3161-timestamp"],
+    ),
+    (
+        "rekor2-timestamp-with-incorrect-time_fail",
+        &["bundle-parse", "rfc3161-timestamp"],
+    ),
     ("set-invalid-signature_fail", &["tlog-set"]),
     ("signature-mismatch_fail", &["signature"]),
     ("trust-root-tlog-missing-validity-start_fail", &["usage"]),
-    ("wrong-hashedrekord-artifact_fail", &["tlog-entry", "artifact-digest"]),
+    (
+        "wrong-hashedrekord-artifact_fail",
+        &["tlog-entry", "artifact-digest"],
+    ),
     ("wrong-hashedrekord-cert-and-sig_fail", &["tlog-entry"]),
-    ("wrong-hashedrekord-entry_fail", &["tlog-entry", "artifact-digest"]),
+    (
+        "wrong-hashedrekord-entry_fail",
+        &["tlog-entry", "artifact-digest"],
+    ),
     ("wrong-material_fail", &["artifact-digest"]),
 ];
 
@@ -118,7 +181,8 @@ fn run_case(case: &Path, root: &Path, by_digest: bool) -> (i32, Option<String>) 
             .arg(read("issuer", DEFAULT_ISSUER));
     }
     if case.join("trusted_root.json").is_file() {
-        cmd.arg("--trusted-root").arg(case.join("trusted_root.json"));
+        cmd.arg("--trusted-root")
+            .arg(case.join("trusted_root.json"));
     }
     if by_digest {
         cmd.arg(format!("sha256:{}", sha256_hex(&artifact)));
@@ -188,5 +252,10 @@ fn every_conformance_case_is_decided_correctly_for_the_right_reason() {
         }
     }
     assert_eq!(decided, 140);
-    assert!(wrong.is_empty(), "{} of 140 decided wrongly:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of 140 decided wrongly:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

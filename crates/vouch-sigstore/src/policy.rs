@@ -168,8 +168,13 @@ pub struct Policy {
 
 #[derive(Debug, Clone)]
 enum PolicyKind {
-    Keyless { identity: Matcher, issuer: Matcher },
-    Key { public_key: sigstore_types::DerPublicKey },
+    Keyless {
+        identity: Matcher,
+        issuer: Matcher,
+    },
+    Key {
+        public_key: sigstore_types::DerPublicKey,
+    },
 }
 
 /// A public key that does not parse.
@@ -191,10 +196,9 @@ impl Policy {
 
     /// A managed key, given as a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
     pub fn public_key_pem(pem: &str) -> Result<Self, KeyError> {
-        let public_key =
-            sigstore_types::DerPublicKey::from_pem(pem).map_err(|e| KeyError {
-                message: e.to_string(),
-            })?;
+        let public_key = sigstore_types::DerPublicKey::from_pem(pem).map_err(|e| KeyError {
+            message: e.to_string(),
+        })?;
         Ok(Self {
             kind: PolicyKind::Key { public_key },
             github: Vec::new(),
@@ -225,9 +229,10 @@ impl Policy {
         };
         let found_identity = info.identity.as_ref().map(|s| s.as_str().to_owned());
         checks.push(match &found_identity {
-            Some(found) if identity.matches(found) => {
-                Check::passed(CheckId::Identity, format!("certificate identity is `{found}`"))
-            }
+            Some(found) if identity.matches(found) => Check::passed(
+                CheckId::Identity,
+                format!("certificate identity is `{found}`"),
+            ),
             found => {
                 let found = found.clone().unwrap_or_else(|| "(none)".to_owned());
                 Check::failed(

@@ -146,13 +146,12 @@ impl TrustMaterial {
                 found: media_type.to_owned(),
             });
         }
-        let root: TrustedRoot =
-            serde_json::from_value(value).map_err(|e| TrustError::Json {
-                origin: origin.to_owned(),
-                line: 1,
-                column: 1,
-                message: e.to_string(),
-            })?;
+        let root: TrustedRoot = serde_json::from_value(value).map_err(|e| TrustError::Json {
+            origin: origin.to_owned(),
+            line: 1,
+            column: 1,
+            message: e.to_string(),
+        })?;
         let sha256 = vouch_digest::hash_bytes(vouch_digest::Algorithm::Sha256, bytes)
             .map(|d| d.hex().to_owned())
             .unwrap_or_default();
@@ -200,7 +199,8 @@ impl TrustMaterial {
                 })
                 .collect()
         };
-        let subject = |s: &sigstore_trust_root::trusted_root::CertificateSubject, uri: Option<&str>| {
+        let subject = |s: &sigstore_trust_root::trusted_root::CertificateSubject,
+                       uri: Option<&str>| {
             let mut name = [s.organization.as_deref(), s.common_name.as_deref()]
                 .into_iter()
                 .flatten()
@@ -330,7 +330,7 @@ fn parse_json(bytes: &[u8], origin: &str) -> Result<serde_json::Value, TrustErro
     serde_json::from_slice(bytes).map_err(|e| TrustError::Json {
         origin: origin.to_owned(),
         line: e.line(),
-        column: e.column(),
+        column: e.column().max(1),
         message: strip_position(&e),
     })
 }

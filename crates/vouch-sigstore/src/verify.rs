@@ -69,7 +69,12 @@ impl Verifier {
     }
 
     /// Verifies `artifact` against the bundle `bundle_json` under `policy`.
-    pub fn verify(&self, bundle_json: &[u8], artifact: ArtifactInput<'_>, policy: &Policy) -> Report {
+    pub fn verify(
+        &self,
+        bundle_json: &[u8],
+        artifact: ArtifactInput<'_>,
+        policy: &Policy,
+    ) -> Report {
         let mut hints = Hints::default();
         let bundle = match parse_bundle(bundle_json) {
             Ok(b) => b,
@@ -88,7 +93,11 @@ impl Verifier {
             Ok(info) => info,
             Err(check) => {
                 let failed = check.id;
-                return finish(plan.outcome(parsed, Some(check), Vec::new(), failed), hints, None);
+                return finish(
+                    plan.outcome(parsed, Some(check), Vec::new(), failed),
+                    hints,
+                    None,
+                );
             }
         };
         let policy_checks = cert_info
@@ -121,7 +130,11 @@ impl Verifier {
             Err(error) => {
                 let failure = classify(&error, &bundle, artifact_digest.as_ref());
                 let failed = failure.id;
-                finish(plan.outcome(parsed, Some(failure), policy_checks, failed), hints, None)
+                finish(
+                    plan.outcome(parsed, Some(failure), policy_checks, failed),
+                    hints,
+                    None,
+                )
             }
         }
     }
@@ -131,7 +144,10 @@ impl Verifier {
         bundle: &Bundle,
         artifact: ArtifactInput<'_>,
         policy: &Policy,
-    ) -> (sigstore_verify::Result<sigstore_verify::VerificationResult>, Option<Digest>) {
+    ) -> (
+        sigstore_verify::Result<sigstore_verify::VerificationResult>,
+        Option<Digest>,
+    ) {
         // The identity and issuer are matched by vouch (exactly or by expression), so the
         // library is asked for full cryptographic verification of any identity.
         let keyless = VerificationPolicy::any_identity();
@@ -150,7 +166,10 @@ impl Verifier {
             ArtifactInput::Reader(reader) => {
                 let Some(mut hashing) = vouch_digest::HashingReader::new(Algorithm::Sha256, reader)
                 else {
-                    return (self.inner.verify_reader(std::io::empty(), bundle, policy), None);
+                    return (
+                        self.inner.verify_reader(std::io::empty(), bundle, policy),
+                        None,
+                    );
                 };
                 let result = self.inner.verify_reader(&mut hashing, bundle, policy);
                 (result, Some(hashing.finish()))
@@ -186,13 +205,19 @@ fn parse_bundle(bytes: &[u8]) -> Result<Bundle, Check> {
     if bytes.len() > MAX_BUNDLE_BYTES {
         return Err(Check::failed(
             CheckId::BundleParse,
-            format!("the bundle is {} bytes, more than the {MAX_BUNDLE_BYTES}-byte limit", bytes.len()),
+            format!(
+                "the bundle is {} bytes, more than the {MAX_BUNDLE_BYTES}-byte limit",
+                bytes.len()
+            ),
         ));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         Check::failed(
             CheckId::BundleParse,
-            format!("the bundle is not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+            format!(
+                "the bundle is not UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
         )
     })?;
     // Parse to a value first so that a syntax error reports its line and column.
@@ -202,15 +227,20 @@ fn parse_bundle(bytes: &[u8]) -> Result<Bundle, Check> {
             format!(
                 "line {} column {}: {}",
                 e.line(),
-                e.column(),
+                e.column().max(1),
                 crate::trust::strip_position(&e)
             ),
         )
         .with_hint("a Sigstore bundle is JSON; is this the right file?"));
     }
     Bundle::from_json(text).map_err(|e| {
-        Check::failed(CheckId::BundleParse, format!("not a valid Sigstore bundle: {e}"))
-            .with_hint("vouch reads bundles of media types application/vnd.dev.sigstore.bundle v0.1 to v0.3")
+        Check::failed(
+            CheckId::BundleParse,
+            format!("not a valid Sigstore bundle: {e}"),
+        )
+        .with_hint(
+            "vouch reads bundles of media types application/vnd.dev.sigstore.bundle v0.1 to v0.3",
+        )
     })
 }
 
@@ -225,7 +255,10 @@ fn fill_hints(bundle: &Bundle, hints: &mut Hints) {
         .iter()
         .map(|e| kind_name(e.kind_version))
         .collect();
-    hints.rfc3161_timestamps = material.timestamp_verification_data.rfc3161_timestamps.len();
+    hints.rfc3161_timestamps = material
+        .timestamp_verification_data
+        .rfc3161_timestamps
+        .len();
     if let Some(info) = bundle
         .signing_certificate()
         .and_then(|c| sigstore_verify::crypto::parse_certificate_info(c).ok())
@@ -257,16 +290,20 @@ fn pre_checks(bundle: &Bundle, policy: &Policy) -> Result<Option<CertificateInfo
                 CheckId::CertificateChain,
                 "the bundle has no certificate: it was signed with a managed key",
             )
-            .with_values("a Fulcio signing certificate", format!("public key hint `{}`", k.hint))
+            .with_values(
+                "a Fulcio signing certificate",
+                format!("public key hint `{}`", k.hint),
+            )
             .with_hint("verify it with --key and the signer's public key"));
         }
         (None, _) => {}
     }
     let certificates: Vec<&[u8]> = match material {
         VerificationMaterialContent::Certificate(c) => vec![c.raw_bytes.as_bytes()],
-        VerificationMaterialContent::X509CertificateChain { certificates } => {
-            certificates.iter().map(|c| c.raw_bytes.as_bytes()).collect()
-        }
+        VerificationMaterialContent::X509CertificateChain { certificates } => certificates
+            .iter()
+            .map(|c| c.raw_bytes.as_bytes())
+            .collect(),
         _ => Vec::new(),
     };
     if certificates.is_empty() {
@@ -286,12 +323,18 @@ fn pre_checks(bundle: &Bundle, policy: &Policy) -> Result<Option<CertificateInfo
                     position + 1
                 ),
             )
-            .with_values("leaf and intermediates only", format!("root certificate `{subject}`")));
+            .with_values(
+                "leaf and intermediates only",
+                format!("root certificate `{subject}`"),
+            ));
         }
     }
-    let leaf = bundle
-        .signing_certificate()
-        .ok_or_else(|| Check::failed(CheckId::CertificateChain, "the bundle has no signing certificate"))?;
+    let leaf = bundle.signing_certificate().ok_or_else(|| {
+        Check::failed(
+            CheckId::CertificateChain,
+            "the bundle has no signing certificate",
+        )
+    })?;
     sigstore_verify::crypto::parse_certificate_info(leaf)
         .map(Some)
         .map_err(|e| {
@@ -319,7 +362,10 @@ impl Plan {
     fn new(bundle: &Bundle, policy: &Policy) -> Self {
         let material = &bundle.verification_material;
         let entries = &material.tlog_entries;
-        let has_tsa = !material.timestamp_verification_data.rfc3161_timestamps.is_empty();
+        let has_tsa = !material
+            .timestamp_verification_data
+            .rfc3161_timestamps
+            .is_empty();
         let has_set = entries.iter().any(|e| e.inclusion_promise.is_some());
         let has_proof = entries.iter().any(|e| e.inclusion_proof.is_some());
         let has_time = entries
@@ -381,23 +427,45 @@ impl Plan {
                     CheckId::TrustedRoot => "trusted root loaded".to_owned(),
                     CheckId::Rfc3161Timestamp => format!(
                         "{} RFC 3161 timestamp(s) verified against a trusted timestamp authority",
-                        bundle.verification_material.timestamp_verification_data.rfc3161_timestamps.len()
+                        bundle
+                            .verification_material
+                            .timestamp_verification_data
+                            .rfc3161_timestamps
+                            .len()
                     ),
-                    CheckId::TlogSet => "signed entry timestamp verified with the log's key".to_owned(),
+                    CheckId::TlogSet => {
+                        "signed entry timestamp verified with the log's key".to_owned()
+                    }
                     CheckId::CertificateChain => format!(
                         "certificate chains to a trusted Fulcio root and is valid at {times}"
                     ),
-                    CheckId::Sct => "signed certificate timestamp verified against a trusted CT log".to_owned(),
-                    CheckId::TlogInclusionProof => format!("inclusion proof verified for {n} log entr{}", if n == 1 { "y" } else { "ies" }),
-                    CheckId::TlogCheckpoint => "checkpoint signed by a trusted log and consistent with the proof".to_owned(),
+                    CheckId::Sct => {
+                        "signed certificate timestamp verified against a trusted CT log".to_owned()
+                    }
+                    CheckId::TlogInclusionProof => format!(
+                        "inclusion proof verified for {n} log entr{}",
+                        if n == 1 { "y" } else { "ies" }
+                    ),
+                    CheckId::TlogCheckpoint => {
+                        "checkpoint signed by a trusted log and consistent with the proof"
+                            .to_owned()
+                    }
                     CheckId::TlogIntegratedTime => match result.integrated_time() {
-                        Some(t) => format!("integrated time {t} is within the certificate's validity"),
+                        Some(t) => {
+                            format!("integrated time {t} is within the certificate's validity")
+                        }
                         None => "integrated time checked".to_owned(),
                     },
                     CheckId::Signature => "signature verified".to_owned(),
-                    CheckId::ArtifactDigest => "artifact digest matches the signed digest".to_owned(),
-                    CheckId::DsseSubject => "artifact digest matches a subject of the signed statement".to_owned(),
-                    CheckId::TlogEntry => "log entries are from trusted logs and describe this signature".to_owned(),
+                    CheckId::ArtifactDigest => {
+                        "artifact digest matches the signed digest".to_owned()
+                    }
+                    CheckId::DsseSubject => {
+                        "artifact digest matches a subject of the signed statement".to_owned()
+                    }
+                    CheckId::TlogEntry => {
+                        "log entries are from trusted logs and describe this signature".to_owned()
+                    }
                     _ => "passed".to_owned(),
                 };
                 Check::passed(id, message)
@@ -417,7 +485,10 @@ impl Plan {
         let mut order = self.order.clone();
         if !order.contains(&failed) {
             // A vouch pre-check or an unplanned failure: place it where it belongs.
-            let at = order.iter().position(|&c| c > failed).unwrap_or(order.len());
+            let at = order
+                .iter()
+                .position(|&c| c > failed)
+                .unwrap_or(order.len());
             order.insert(at, failed);
         }
         let mut checks = vec![parsed];
@@ -432,7 +503,10 @@ impl Plan {
             } else if reached {
                 checks.push(Check::passed(id, "passed"));
             } else {
-                checks.push(Check::not_run(id, format!("not run: `{failed}` failed first")));
+                checks.push(Check::not_run(
+                    id,
+                    format!("not run: `{failed}` failed first"),
+                ));
             }
         }
         insert_policy_checks(&mut checks, policy_checks);
@@ -457,7 +531,11 @@ fn insert_policy_checks(checks: &mut Vec<Check>, policy_checks: Vec<Check>) {
 fn classify(error: &Error, bundle: &Bundle, artifact: Option<&Digest>) -> Check {
     let text = error.to_string();
     let dsse = matches!(bundle.content, SignatureContent::DsseEnvelope(_));
-    let found_digest = || artifact.map(ToString::to_string).unwrap_or_else(|| "(unknown)".to_owned());
+    let found_digest = || {
+        artifact
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "(unknown)".to_owned())
+    };
     match error {
         Error::SignatureInvalid(_) | Error::Crypto(_) => Check::failed(CheckId::Signature, text)
             .with_hint("the signature does not verify with the signing key: the artifact or the bundle was altered, or they do not belong together"),
@@ -580,7 +658,11 @@ fn facts_and_claims(
     artifact: Option<Digest>,
 ) -> (Facts, Option<Claims>) {
     let mut facts = Facts {
-        mode: if result.certificate().is_some() { "keyless" } else { "key" },
+        mode: if result.certificate().is_some() {
+            "keyless"
+        } else {
+            "key"
+        },
         ..Facts::default()
     };
     if let Some(identity) = result.identity() {
@@ -613,7 +695,10 @@ fn facts_and_claims(
             kind: kind_name(e.kind_version),
         })
         .collect();
-    facts.artifact_digest = artifact.as_ref().map(ToString::to_string).unwrap_or_default();
+    facts.artifact_digest = artifact
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
 
     let claims = match &bundle.content {
         SignatureContent::DsseEnvelope(envelope) => {
@@ -624,7 +709,10 @@ fn facts_and_claims(
             }
             Some(Claims {
                 payload_type: envelope.payload_type.clone(),
-                statement_type: statement.get("_type").and_then(|v| v.as_str()).map(str::to_owned),
+                statement_type: statement
+                    .get("_type")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned),
                 predicate_type: statement
                     .get("predicateType")
                     .and_then(|v| v.as_str())
@@ -665,14 +753,26 @@ fn extensions(info: &CertificateInfo) -> std::collections::BTreeMap<String, Stri
         ("source-repository-uri", &ci.source_repository_uri),
         ("source-repository-digest", &ci.source_repository_digest),
         ("source-repository-ref", &ci.source_repository_ref),
-        ("source-repository-identifier", &ci.source_repository_identifier),
-        ("source-repository-owner-uri", &ci.source_repository_owner_uri),
-        ("source-repository-owner-identifier", &ci.source_repository_owner_identifier),
+        (
+            "source-repository-identifier",
+            &ci.source_repository_identifier,
+        ),
+        (
+            "source-repository-owner-uri",
+            &ci.source_repository_owner_uri,
+        ),
+        (
+            "source-repository-owner-identifier",
+            &ci.source_repository_owner_identifier,
+        ),
         ("build-config-uri", &ci.build_config_uri),
         ("build-config-digest", &ci.build_config_digest),
         ("build-trigger", &ci.build_trigger),
         ("run-invocation-uri", &ci.run_invocation_uri),
-        ("source-repository-visibility-at-signing", &ci.source_repository_visibility_at_signing),
+        (
+            "source-repository-visibility-at-signing",
+            &ci.source_repository_visibility_at_signing,
+        ),
         ("deployment-environment", &ci.deployment_environment),
         ("github-workflow-trigger", &old.workflow_trigger),
         ("github-workflow-sha", &old.workflow_sha),

@@ -10,6 +10,7 @@
 
 mod sbom;
 mod sbom_check;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
