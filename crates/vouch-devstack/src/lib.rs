@@ -17,10 +17,13 @@
 #![forbid(unsafe_code)]
 
 pub mod ca;
+pub mod fulcio;
 pub mod keys;
 pub mod material;
 pub mod oidc;
+pub mod rekor;
 mod server;
+pub mod tsa;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -103,6 +106,8 @@ pub struct Shared {
     pub authorities: ca::Authorities,
     /// The service keys.
     pub keys: material::ServiceKeys,
+    /// The Rekor v1 and v2 logs.
+    pub logs: rekor::Logs,
 }
 
 /// Starts the devstack: loads or creates its keys, binds, writes the trust material and the

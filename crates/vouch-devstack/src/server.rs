@@ -7,7 +7,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::{AppState, Config, Error, Shared, ca, material, now_unix, oidc};
+use crate::{AppState, Config, Error, Shared, ca, fulcio, material, now_unix, oidc, rekor, tsa};
 
 /// Largest request body any service accepts. The largest legitimate request, a Rekor entry
 /// carrying a DSSE envelope, is far below it.
@@ -59,6 +59,7 @@ pub(crate) async fn start(config: Config) -> Result<Running, Error> {
     let created = material::created_time(&state_dir, now)?;
     let authorities = ca::Authorities::load_or_create(&state_dir, created)?;
     let keys = material::ServiceKeys::load_or_generate(&state_dir)?;
+    let logs = rekor::Logs::open(&state_dir)?;
 
     let listener = TcpListener::bind(config.addr)
         .await
@@ -77,6 +78,7 @@ pub(crate) async fn start(config: Config) -> Result<Running, Error> {
         created,
         authorities,
         keys,
+        logs,
     });
     material::write_all(&shared)?;
 
@@ -102,6 +104,9 @@ fn router(shared: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(oidc::routes())
+        .merge(fulcio::routes())
+        .merge(rekor::routes())
+        .merge(tsa::routes())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared)
 }
