@@ -114,10 +114,10 @@ impl GithubClaim {
         let old = &ci.deprecated_github;
         let mut out: Vec<String> = Vec::new();
         let mut push = |v: &Option<String>| {
-            if let Some(v) = v {
-                if !out.contains(v) {
-                    out.push(v.clone());
-                }
+            if let Some(v) = v
+                && !out.contains(v)
+            {
+                out.push(v.clone());
             }
         };
         match self {

@@ -89,7 +89,9 @@ impl Verifier {
 
         // Checks vouch makes before any cryptography: the bundle must be of the kind the
         // policy expects, and must not smuggle in a root certificate.
-        let cert_info = match pre_checks(&bundle, policy) {
+        let cert_info = match pre_checks(&bundle, policy)
+            .and_then(|info| log_entry_checks(&bundle, self.trust.root()).map(|()| info))
+        {
             Ok(info) => info,
             Err(check) => {
                 let failed = check.id;
@@ -345,6 +347,97 @@ fn pre_checks(bundle: &Bundle, policy: &Policy) -> Result<Option<CertificateInfo
         })
 }
 
+/// What the library leaves unchecked in log entries (it takes the signed values from the
+/// checkpoint and the entry, and ignores the bundle's copies): the entry must name a log of the
+/// trusted root, its proof must be for the entry's index, the proof's tree size and root hash
+/// must be the checkpoint's, and the checkpoint must be signed by the log the entry names. A
+/// bundle whose copies disagree is refused rather than reported with facts nobody checked.
+fn log_entry_checks(
+    bundle: &Bundle,
+    root: &sigstore_verify::trust_root::TrustedRoot,
+) -> Result<(), Check> {
+    for entry in &bundle.verification_material.tlog_entries {
+        let named = entry.log_id.key_id.as_bytes();
+        if !root
+            .tlogs
+            .iter()
+            .any(|l| l.log_id.key_id.as_bytes() == named)
+        {
+            return Err(Check::failed(
+                CheckId::TlogEntry,
+                "the log entry names a log that the trusted root does not list",
+            )
+            .with_values(
+                "the log ID of a transparency log in the trusted root",
+                vouch_digest::to_hex(named),
+            )
+            .with_hint("was the bundle made with another Sigstore instance? pass its trusted root with --trusted-root"));
+        }
+        let Some(proof) = &entry.inclusion_proof else {
+            continue;
+        };
+        // Rekor v1 proofs index the entry within its shard's tree, while the entry's own index
+        // is global across shards, so the two only have to agree for Rekor v2.
+        let rekor_v1 = matches!(
+            entry.kind_version,
+            KindVersion::HashedRekordV001 | KindVersion::DsseV001 | KindVersion::IntotoV002
+        );
+        if !rekor_v1 && proof.log_index != entry.log_index {
+            return Err(Check::failed(
+                CheckId::TlogInclusionProof,
+                "the inclusion proof is for another entry than the one in the bundle",
+            )
+            .with_values(
+                format!("log index {}", entry.log_index.get()),
+                format!("log index {}", proof.log_index.get()),
+            ));
+        }
+        let Some(checkpoint) = proof.checkpoint.checkpoint() else {
+            continue;
+        };
+        if checkpoint.tree_size() != proof.tree_size {
+            return Err(Check::failed(
+                CheckId::TlogCheckpoint,
+                "the inclusion proof's tree size is not the checkpoint's",
+            )
+            .with_values(
+                format!("tree size {}", checkpoint.tree_size()),
+                format!("tree size {}", proof.tree_size),
+            ));
+        }
+        if checkpoint.root_hash() != &proof.root_hash {
+            return Err(Check::failed(
+                CheckId::TlogCheckpoint,
+                "the inclusion proof's root hash is not the checkpoint's",
+            )
+            .with_values(checkpoint.root_hash().to_hex(), proof.root_hash.to_hex()));
+        }
+        // A signed note names its key by a four-byte hint: the first bytes of the log's key ID
+        // (the same lookup the library makes).
+        let hint = named.get(..4).unwrap_or_default();
+        if checkpoint
+            .signatures()
+            .iter()
+            .all(|s| s.key_id.as_bytes().as_slice() != hint)
+        {
+            return Err(Check::failed(
+                CheckId::TlogCheckpoint,
+                "the checkpoint carries no signature by the log the entry names",
+            )
+            .with_values(
+                format!("a signature with key hint {}", vouch_digest::to_hex(hint)),
+                checkpoint
+                    .signatures()
+                    .iter()
+                    .map(|s| vouch_digest::to_hex(s.key_id.as_bytes()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The subject of a certificate whose issuer is itself (a root), if `der` is one.
 fn self_issued_subject(der: &[u8]) -> Option<String> {
     use x509_cert::der::Decode as _;
@@ -540,6 +633,8 @@ fn classify(error: &Error, bundle: &Bundle, artifact: Option<&Digest>) -> Check 
         Error::SignatureInvalid(_) | Error::Crypto(_) => Check::failed(CheckId::Signature, text)
             .with_hint("the signature does not verify with the signing key: the artifact or the bundle was altered, or they do not belong together"),
         // The log-consistency step reports an artifact that its log entry does not describe.
+        // The library's message is the only way to tell this apart; the conformance test
+        // (`rekor2-dsse-mismatch-envelope_fail` must name `tlog-entry`) catches a rewording.
         Error::ArtifactMismatch(m) if m.contains(" entry") => Check::failed(CheckId::TlogEntry, text)
             .with_hint("the log entry was made for another artifact; is this the file that was signed?"),
         Error::ArtifactMismatch(_) if dsse => {
