@@ -169,7 +169,13 @@ fn child(
             let pair = KeyPair::try_from(key.pkcs8_der())
                 .map_err(|e| Error::Certificate(e.to_string()))?;
             let mut p = params(cn, is_ca, now - 60);
-            if !is_ca {
+            if is_ca {
+                // Fulcio's certificate specification: the intermediate carries the codeSigning
+                // EKU (verifiers such as webpki check the EKU along the whole path) and
+                // SHOULD have pathlen 0; the root carries no EKU.
+                p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+                p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+            } else {
                 // RFC 3161 section 2.3: the TSA's extended key usage is timeStamping, critical.
                 p.extended_key_usages.clear();
                 let mut eku = rcgen::CustomExtension::from_oid_content(
