@@ -321,6 +321,42 @@ fn nibble(c: u8) -> Option<u8> {
     }
 }
 
+/// A reader that hashes what passes through it, so a consumer that must read a stream anyway
+/// (a signature verifier, an unpacker) yields its digest without a second pass.
+pub struct HashingReader<R> {
+    inner: R,
+    algorithm: Algorithm,
+    ctx: aws_lc_rs::digest::Context,
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Wraps `inner`; `None` for an algorithm vouch does not compute (MD5).
+    pub fn new(algorithm: Algorithm, inner: R) -> Option<Self> {
+        let ctx = aws_lc_rs::digest::Context::new(algorithm.aws()?);
+        Some(Self {
+            inner,
+            algorithm,
+            ctx,
+        })
+    }
+
+    /// The digest of everything read so far.
+    pub fn finish(self) -> Digest {
+        Digest {
+            algorithm: self.algorithm,
+            hex: to_hex(self.ctx.finish().as_ref()),
+        }
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.ctx.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,41 +409,5 @@ mod tests {
         let data = vec![7u8; 600 * 1024];
         let a = hash_reader(Algorithm::Sha256, &data[..]).unwrap();
         assert_eq!(Some(a), hash_bytes(Algorithm::Sha256, &data));
-    }
-}
-
-/// A reader that hashes what passes through it, so a consumer that must read a stream anyway
-/// (a signature verifier, an unpacker) yields its digest without a second pass.
-pub struct HashingReader<R> {
-    inner: R,
-    algorithm: Algorithm,
-    ctx: aws_lc_rs::digest::Context,
-}
-
-impl<R: Read> HashingReader<R> {
-    /// Wraps `inner`; `None` for an algorithm vouch does not compute (MD5).
-    pub fn new(algorithm: Algorithm, inner: R) -> Option<Self> {
-        let ctx = aws_lc_rs::digest::Context::new(algorithm.aws()?);
-        Some(Self {
-            inner,
-            algorithm,
-            ctx,
-        })
-    }
-
-    /// The digest of everything read so far.
-    pub fn finish(self) -> Digest {
-        Digest {
-            algorithm: self.algorithm,
-            hex: to_hex(self.ctx.finish().as_ref()),
-        }
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.ctx.update(buf.get(..n).unwrap_or_default());
-        Ok(n)
     }
 }

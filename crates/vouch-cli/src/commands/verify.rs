@@ -32,7 +32,10 @@ enum Artifact {
 
 /// The outcome for one input: a report, or why it could not be verified at all.
 enum Outcome {
-    Report { bundle: PathBuf, report: Report },
+    Report {
+        bundle: PathBuf,
+        report: Box<Report>,
+    },
     Unreadable(String),
 }
 
@@ -50,7 +53,11 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     let workers = args
         .jobs
         .map(std::num::NonZeroUsize::get)
-        .or_else(|| std::thread::available_parallelism().ok().map(std::num::NonZeroUsize::get))
+        .or_else(|| {
+            std::thread::available_parallelism()
+                .ok()
+                .map(std::num::NonZeroUsize::get)
+        })
         .unwrap_or(1)
         .min(jobs.len())
         .max(1);
@@ -63,9 +70,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     };
     output::write_stdout(out.as_bytes())?;
 
-    let unreadable = outcomes
-        .iter()
-        .any(|o| matches!(o, Outcome::Unreadable(_)));
+    let unreadable = outcomes.iter().any(|o| matches!(o, Outcome::Unreadable(_)));
     let rejected = outcomes
         .iter()
         .any(|o| matches!(o, Outcome::Report { report, .. } if !report.verified));
@@ -83,16 +88,25 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
 /// given, and not both.
 fn policy(args: &VerifyArgs) -> anyhow::Result<Policy> {
     if let Some(path) = &args.key {
-        let pem = fs_err::read_to_string(path)?;
+        let pem = String::from_utf8(read_limited(path, MAX_KEY_BYTES, "public key")?)
+            .with_context(|| format!("`{}` is not a PEM file", path.display()))?;
         return Policy::public_key_pem(&pem)
             .with_context(|| format!("cannot use `{}` as a public key", path.display()));
     }
-    let identity = match (&args.certificate_identity, &args.certificate_identity_regexp) {
+    let identity = match (
+        &args.certificate_identity,
+        &args.certificate_identity_regexp,
+    ) {
         (Some(exact), _) => Matcher::exact(exact),
         (None, Some(re)) => Matcher::regex(re)?,
-        (None, None) => bail!("give --certificate-identity, --certificate-identity-regexp or --key"),
+        (None, None) => {
+            bail!("give --certificate-identity, --certificate-identity-regexp or --key")
+        }
     };
-    let issuer = match (&args.certificate_oidc_issuer, &args.certificate_oidc_issuer_regexp) {
+    let issuer = match (
+        &args.certificate_oidc_issuer,
+        &args.certificate_oidc_issuer_regexp,
+    ) {
         (Some(exact), _) => Matcher::exact(exact),
         (None, Some(re)) => Matcher::regex(re)?,
         (None, None) => {
@@ -190,7 +204,7 @@ fn verify_one(verifier: &Verifier, policy: &Policy, job: &Job) -> Outcome {
             job.input
         ));
     };
-    let bundle = match read_limited(bundle_path, vouch_sigstore::MAX_BUNDLE_BYTES) {
+    let bundle = match read_limited(bundle_path, vouch_sigstore::MAX_BUNDLE_BYTES, "bundle") {
         Ok(b) => b,
         Err(e) => return Outcome::Unreadable(format!("{e:#}")),
     };
@@ -206,15 +220,18 @@ fn verify_one(verifier: &Verifier, policy: &Policy, job: &Job) -> Outcome {
     };
     Outcome::Report {
         bundle: bundle_path.clone(),
-        report,
+        report: Box::new(report),
     }
 }
 
-fn read_limited(path: &Path, limit: usize) -> anyhow::Result<Vec<u8>> {
+/// Largest public-key file accepted: a PEM RSA-4096 key is under 1 KiB.
+const MAX_KEY_BYTES: usize = 64 * 1024;
+
+fn read_limited(path: &Path, limit: usize, what: &str) -> anyhow::Result<Vec<u8>> {
     let meta = fs_err::metadata(path)?;
     if meta.len() > limit as u64 {
         bail!(
-            "`{}` is {} bytes, more than the {limit}-byte limit for a bundle",
+            "`{}` is {} bytes, more than the {limit}-byte limit for a {what}",
             path.display(),
             meta.len()
         );
@@ -267,7 +284,14 @@ fn summary_line(input: &str, report: &Report) -> String {
     if report.verified {
         let facts = report.facts.as_ref();
         let who = facts
-            .and_then(|f| f.identity.as_deref().map(|i| format!("identity {i}, issuer {}", f.issuer.as_deref().unwrap_or("?"))))
+            .and_then(|f| {
+                f.identity.as_deref().map(|i| {
+                    format!(
+                        "identity {i}, issuer {}",
+                        f.issuer.as_deref().unwrap_or("?")
+                    )
+                })
+            })
             .unwrap_or_else(|| "managed key".to_owned());
         let log = facts
             .and_then(|f| f.log_entries.first())
@@ -304,7 +328,7 @@ fn render_json(
                 "error": why,
             })),
             Outcome::Report { bundle, report } => {
-                let mut value = serde_json::to_value(report)?;
+                let mut value = serde_json::to_value(report.as_ref())?;
                 if let Some(obj) = value.as_object_mut() {
                     obj.remove("report_version");
                     obj.insert("input".to_owned(), json!(job.input));
