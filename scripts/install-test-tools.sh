@@ -4,10 +4,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x .venv/bin/pyshacl ] || [ ! -x .venv/bin/pyspdxtools ] || [ ! -x .venv/bin/check-jsonschema ]; then
+# sigstore-python is the interoperability peer of `vouch verify` and the devstack.
+if [ ! -x .venv/bin/pyshacl ] || [ ! -x .venv/bin/pyspdxtools ] || [ ! -x .venv/bin/check-jsonschema ] ||
+    [ ! -x .venv/bin/sigstore ]; then
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check \
-        'check-jsonschema==0.39.0' 'spdx-tools==0.8.5' 'pyshacl==0.40.1' 'cyclonedx-python-lib[json-validation]==11.12.0'
+        'check-jsonschema==0.39.0' 'spdx-tools==0.8.5' 'pyshacl==0.40.1' 'cyclonedx-python-lib[json-validation]==11.12.0' \
+        'sigstore==4.5.1'
+fi
+
+# lockfile-lint (the peer `vouch lock check` is compared with on the npm and yarn corpus) and
+# the SARIF 2.1.0 JSON schema (shipped in Microsoft's SARIF multitool package), from npm into
+# target/test-tools.
+if command -v npm >/dev/null 2>&1; then
+    if [ ! -x target/test-tools/node_modules/.bin/lockfile-lint ] ||
+        [ ! -f target/test-tools/node_modules/@microsoft/sarif-multitool-linux/sarif-2.1.0.json ]; then
+        npm install --silent --no-audit --no-fund --prefix target/test-tools \
+            'lockfile-lint@5.0.1' '@microsoft/sarif-multitool-linux@5.7.0'
+    fi
+else
+    echo "warning: npm not found; lockfile-lint and the SARIF schema are not installed (their tests are skipped)" >&2
 fi
 
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -25,10 +25,14 @@ pub struct Cli {
 pub enum Command {
     /// Generate an SBOM from lockfiles, or check one with `vouch sbom check FILE`
     Sbom(SbomArgs),
+    /// Check lockfiles: integrity hashes, sources, manifests, and artifacts on disk
+    Lock(LockArgs),
     /// Verify artifacts against Sigstore bundles, offline, with a report of every check
     Verify(VerifyArgs),
     /// Show the trusted root that verification uses
     Trust(TrustArgs),
+    /// Run a local Sigstore (Fulcio, Rekor, TSA, OIDC, TUF) on loopback, for tests only
+    Devstack(DevstackArgs),
 }
 
 /// `vouch sbom`.
@@ -171,6 +175,60 @@ pub struct VerifyArgs {
     pub jobs: Option<std::num::NonZeroUsize>,
 }
 
+/// `vouch devstack`.
+///
+/// A test and rehearsal stack, never a production service: its keys sit in the state
+/// directory and anyone who can read it can mint identities. Production users want the
+/// Sigstore project's public-good services or their own deployment of them.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct DevstackArgs {
+    /// `vouch devstack token` prints an identity token instead of serving.
+    #[command(subcommand)]
+    pub command: Option<DevstackCommand>,
+
+    /// Directory for keys, certificates, logs and the trust material clients need.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub state_dir: Option<PathBuf>,
+
+    /// Loopback address to listen on (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub addr: std::net::SocketAddr,
+}
+
+/// Subcommands of `vouch devstack`.
+#[derive(Debug, Subcommand)]
+pub enum DevstackCommand {
+    /// Print an OIDC identity token (audience `sigstore`) signed by the devstack's issuer
+    Token(DevstackTokenArgs),
+}
+
+/// `vouch devstack token`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("who").required(true).args(["email", "subject"]))]
+pub struct DevstackTokenArgs {
+    /// The devstack's state directory (it must have been started once).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: PathBuf,
+
+    /// An email identity.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
+
+    /// Any other subject, for example a workflow URI.
+    #[arg(long, value_name = "SUBJECT")]
+    pub subject: Option<String>,
+
+    /// Lifetime in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub ttl: i64,
+
+    /// An extra claim, `key=value` (GitHub Actions: `repository`, `ref`, `workflow_ref`, `sha`,
+    /// `event_name`, `job_workflow_ref`, …). Repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub claim: Vec<String>,
+}
+
 /// Where the trusted root comes from (default: the embedded public-good production root).
 #[derive(Debug, Args)]
 pub struct TrustSourceArgs {
@@ -244,6 +302,111 @@ pub enum ReportFormat {
     Text,
     /// JSON (versioned; each report's JSON Schema is in `schemas/`).
     Json,
+}
+
+/// `vouch lock`.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: LockCommand,
+}
+
+/// Subcommands of `vouch lock`.
+#[derive(Debug, Subcommand)]
+pub enum LockCommand {
+    /// Check that every dependency is pinned by a strong hash, from an allowed source, agrees
+    /// with the manifest and (with `--verify-artifacts`) with the artifacts on disk.
+    ///
+    /// Exit codes: 0 no error-level finding, 1 at least one, 2 usage or unreadable input.
+    /// Codes and the `[lock]` keys of vouch.toml are documented in docs/lock-check.md.
+    Check(LockCheckArgs),
+}
+
+/// `vouch lock check`.
+#[derive(Debug, Args)]
+pub struct LockCheckArgs {
+    /// A lockfile, or a directory to search for lockfiles.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = LockReportFormat::Text)]
+    pub format: LockReportFormat,
+
+    /// Recompute the hashes of artifacts on disk (caches, vendor/, archive folders) and
+    /// compare them with the lockfile.
+    #[arg(long)]
+    pub verify_artifacts: bool,
+
+    /// Also allow packages from this host (repeatable; `*.example.com` for subdomains).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_host: Vec<String>,
+
+    /// Report findings with this code as errors (repeatable).
+    #[arg(long, value_name = "CODE", value_parser = parse_lock_code)]
+    pub deny: Vec<vouch_lockfile::check::Code>,
+
+    /// Report findings with this code as warnings (repeatable).
+    #[arg(long, value_name = "CODE", value_parser = parse_lock_code)]
+    pub warn: Vec<vouch_lockfile::check::Code>,
+
+    /// Read settings from this file instead of `vouch.toml` in the checked directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Do not compare lockfiles with their manifests.
+    #[arg(long)]
+    pub skip_manifest: bool,
+
+    /// Also search `node_modules`, `target`, `.git` and `vendor` directories.
+    #[arg(long)]
+    pub include_vendored: bool,
+
+    /// Cargo's home, holding `registry/cache` (default `~/.cargo`).
+    #[arg(long, value_name = "DIR", env = crate::env::CARGO_HOME)]
+    pub cargo_home: Option<PathBuf>,
+
+    /// npm's cache, holding `_cacache` (default `~/.npm`).
+    #[arg(long, value_name = "DIR", env = crate::env::NPM_CONFIG_CACHE)]
+    pub npm_cache: Option<PathBuf>,
+
+    /// A folder of package archives: npm tarballs, Composer dist archives, NuGet packages
+    /// (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub archive_dir: Vec<PathBuf>,
+
+    /// A folder of Python wheels and sdists (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub wheelhouse: Vec<PathBuf>,
+
+    /// Go's module cache (default `$GOPATH/pkg/mod`, else `~/go/pkg/mod`).
+    #[arg(long, value_name = "DIR", env = crate::env::GOMODCACHE)]
+    pub go_mod_cache: Option<PathBuf>,
+
+    /// NuGet's global packages folder (default `~/.nuget/packages`).
+    #[arg(long, value_name = "DIR", env = crate::env::NUGET_PACKAGES)]
+    pub nuget_packages: Option<PathBuf>,
+
+    /// Threads for hashing artifacts (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub jobs: usize,
+}
+
+fn parse_lock_code(s: &str) -> Result<vouch_lockfile::check::Code, String> {
+    s.parse()
+        .map_err(|e: vouch_lockfile::check::UnknownCode| e.to_string())
+}
+
+/// Formats of `vouch lock check` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LockReportFormat {
+    /// Human-readable lines.
+    Text,
+    /// JSON (see `schemas/lock-check-report.schema.json`).
+    Json,
+    /// SARIF 2.1.0, for code scanning tools.
+    Sarif,
 }
 
 /// Parses the process arguments; clap exits with code 2 on usage errors.

@@ -6,3 +6,22 @@ pub const SOURCE_DATE_EPOCH: &str = "SOURCE_DATE_EPOCH";
 
 /// Directory of the official JSON schemas for `vouch sbom check` (same as `--schema-dir`).
 pub const VOUCH_SCHEMA_DIR: &str = "VOUCH_SCHEMA_DIR";
+
+/// The user's home directory, for the default artifact locations of `vouch lock check
+/// --verify-artifacts` (`~/.cargo`, `~/.npm`, `~/go/pkg/mod`, `~/.nuget/packages`).
+pub const HOME: &str = "HOME";
+
+/// Cargo's home, holding `registry/cache/*/*.crate` (same as `--cargo-home`).
+pub const CARGO_HOME: &str = "CARGO_HOME";
+
+/// npm's cache directory, holding `_cacache` (same as `--npm-cache`; npm's own variable).
+pub const NPM_CONFIG_CACHE: &str = "npm_config_cache";
+
+/// Go's module cache (same as `--go-mod-cache`).
+pub const GOMODCACHE: &str = "GOMODCACHE";
+
+/// Go's workspace; its first entry's `pkg/mod` is the module cache when `GOMODCACHE` is unset.
+pub const GOPATH: &str = "GOPATH";
+
+/// NuGet's global packages folder (same as `--nuget-packages`).
+pub const NUGET_PACKAGES: &str = "NUGET_PACKAGES";

@@ -12,6 +12,8 @@
 //! over a sorted list of the file hashes of the module zip), and `module version/go.mod h1:...`
 //! for the `go.mod` file alone. A dirhash is not the digest of a downloadable artifact, so it
 //! goes to the `vouch:go-sum-h1` / `vouch:go-sum-gomod-h1` properties rather than `hashes`.
+//! A second line giving one module version another hash goes to `vouch:go-sum-conflict`, for
+//! the lock checks.
 //! A module@version with only a `/go.mod` line was read for minimal version selection but its
 //! code was never downloaded, so `go.sum` alone yields only modules with a content hash.
 
@@ -425,6 +427,9 @@ fn interpreted_string(s: &str) -> Result<(String, &str), String> {
 struct SumEntry {
     h1: Option<(String, u32)>,
     gomod_h1: Option<(String, u32)>,
+    /// A second, different hash for a line already seen (Go refuses such a file; the lock
+    /// checks report it).
+    conflict: Option<(String, u32)>,
 }
 
 impl SumEntry {
@@ -447,6 +452,10 @@ impl SumEntry {
                 "vouch:integrity-malformed"
             };
             pkg.properties.insert(key.to_owned(), hash.clone());
+            if let Some((other, _)) = &self.conflict {
+                pkg.properties
+                    .insert("vouch:go-sum-conflict".to_owned(), other.clone());
+            }
             if pkg.evidence.iter().all(|e| e.file != sum_file) {
                 pkg.evidence.insert(Evidence {
                     file: sum_file.to_owned(),
@@ -487,12 +496,21 @@ fn read_sum(file: &str, text: &str) -> Result<GoSum, ParseError> {
         let entry = entries
             .entry(((*path).to_owned(), version.to_owned()))
             .or_default();
-        let slot = if gomod {
-            &mut entry.gomod_h1
-        } else {
-            &mut entry.h1
-        };
-        slot.get_or_insert(((*hash).to_owned(), line_no));
+        let seen = if gomod { &entry.gomod_h1 } else { &entry.h1 };
+        match seen.as_ref().map(|(h, _)| h == hash) {
+            Some(true) => {}
+            Some(false) => {
+                entry.conflict.get_or_insert(((*hash).to_owned(), line_no));
+            }
+            None => {
+                let slot = if gomod {
+                    &mut entry.gomod_h1
+                } else {
+                    &mut entry.h1
+                };
+                *slot = Some(((*hash).to_owned(), line_no));
+            }
+        }
         common::check_entries(file, entries.len(), "go.sum entries")?;
     }
     Ok(GoSum { entries })

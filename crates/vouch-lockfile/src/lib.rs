@@ -9,11 +9,15 @@
 //! [`Inventory::add_root`], every resolved package with evidence (file and line), hashes from
 //! the integrity fields, the source, scope and dependency edges as far as the format records
 //! them.
+//!
+//! [`check`] holds the checks of `vouch lock check` over a parsed inventory, and the artifact
+//! verification of `--verify-artifacts`.
 
 #![forbid(unsafe_code)]
 
 mod bun;
 mod cargo;
+pub mod check;
 mod common;
 mod composer;
 mod conan;

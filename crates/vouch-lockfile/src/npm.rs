@@ -262,6 +262,9 @@ fn read_packages(
             project.source = Source::Path { path: key.clone() };
             project.scope = entry_scope(e);
             add_license(&mut project, e.license.as_ref());
+            if let Some(integrity) = &e.integrity {
+                add_integrity(&mut project, integrity);
+            }
             push(&e.dev_dependencies);
             let id = tree.inv.add_root(project);
             tree.insert(key.clone(), id, deps);

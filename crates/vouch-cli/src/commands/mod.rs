@@ -1,5 +1,7 @@
 //! One module per command. Each returns whether its check passed; errors become exit code 2.
 
+mod devstack;
+mod lock_check;
 mod sbom;
 mod sbom_check;
 mod trust;
@@ -7,7 +9,7 @@ mod verify;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, SbomSubcommand};
+use crate::cli::{Cli, Command, LockCommand, SbomSubcommand};
 use crate::output;
 
 /// The documented exit codes.
@@ -26,8 +28,12 @@ pub fn run(cli: Cli) -> ExitCode {
             Some(SbomSubcommand::Check(check)) => sbom_check::run(&check),
             None => sbom::run(&args),
         },
+        Command::Lock(args) => match args.command {
+            LockCommand::Check(check) => lock_check::run(&check),
+        },
         Command::Verify(args) => verify::run(&args),
         Command::Trust(args) => trust::run(&args),
+        Command::Devstack(args) => devstack::run(&args),
     };
     match result {
         Ok(Status::Success) => ExitCode::SUCCESS,

@@ -19,7 +19,11 @@ pub fn run(args: &TrustArgs) -> anyhow::Result<Status> {
                 }
                 ReportFormat::Text => {
                     let mut out = String::new();
-                    let _ = writeln!(out, "trusted root: {} (sha256 {})", summary.origin, summary.sha256);
+                    let _ = writeln!(
+                        out,
+                        "trusted root: {} (sha256 {})",
+                        summary.origin, summary.sha256
+                    );
                     for (title, list) in [
                         ("transparency logs", &summary.transparency_logs),
                         ("certificate authorities", &summary.certificate_authorities),
