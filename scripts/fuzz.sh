@@ -14,6 +14,23 @@ if ! cargo "$toolchain" --version >/dev/null 2>&1; then
 fi
 
 cargo "$toolchain" fuzz build --sanitizer none -O
+
+# The Sigstore target's fixed material and extra seeds come from the sigstore-conformance cases
+# of the shared corpus, copied into the (uncommitted) working corpus, not into the seeds.
+shared="${VOUCH_SHARED_DIR:-$PWD/../../shared}"
+conformance="$shared/corpus/sigstore-conformance/bundle-verify"
+if [ -f "$conformance/a.txt" ]; then
+    export VOUCH_FUZZ_CONFORMANCE="$conformance"
+    work="target/corpus/sigstore_verify"
+    mkdir -p "$work"
+    for case in happy-path-v0.3 happy-path-intoto-in-dsse-v3 rekor2-happy-path; do
+        cp "$conformance/$case/bundle.sigstore.json" "$work/seed-$case.json"
+    done
+    { printf '\x00'; cat "$conformance/rekor2-happy-path/trusted_root.json"; } > "$work/seed-root.bin"
+    { printf '\x02'; cat "$conformance/managed-key-happy-path/bundle.sigstore.json"; } > "$work/seed-key.bin"
+else
+    echo "note: sigstore-conformance cases not found; the Sigstore fuzz target runs without them"
+fi
 status=0
 for target in $(cargo "$toolchain" fuzz list); do
     work="target/corpus/$target"
