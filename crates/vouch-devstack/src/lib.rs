@@ -21,6 +21,7 @@ pub mod fulcio;
 pub mod keys;
 pub mod material;
 pub mod oidc;
+pub mod pem;
 pub mod rekor;
 mod server;
 pub mod tsa;

@@ -30,8 +30,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
@@ -270,20 +268,10 @@ pub fn respond(
 
 /// The TSA chain as PEM, leaf first, as `GET /api/v1/timestamp/certchain` serves it.
 pub fn chain_pem(leaf: &Authority, root: &Authority) -> String {
-    let mut out = String::new();
-    for der in [&leaf.cert_der, &root.cert_der] {
-        out.push_str("-----BEGIN CERTIFICATE-----\n");
-        let b64 = B64.encode(der);
-        let mut rest = b64.as_str();
-        while !rest.is_empty() {
-            let (line, tail) = rest.split_at(rest.len().min(64));
-            out.push_str(line);
-            out.push('\n');
-            rest = tail;
-        }
-        out.push_str("-----END CERTIFICATE-----\n");
-    }
-    out
+    [&leaf.cert_der, &root.cert_der]
+        .into_iter()
+        .map(|der| crate::pem::encode("CERTIFICATE", der))
+        .collect()
 }
 
 async fn timestamp(State(shared): State<AppState>, headers: HeaderMap, body: Body) -> Response {

@@ -7,7 +7,6 @@
 //! this module.
 
 use aws_lc_rs::signature::{self as sig, VerificationAlgorithm};
-use base64::Engine as _;
 use x509_cert::der::asn1::{ObjectIdentifier, UintRef};
 use x509_cert::der::{Decode, Encode as _, Reader as _, SliceReader};
 use x509_cert::request::CertReq;
@@ -262,56 +261,7 @@ fn check_rsa(raw: &[u8]) -> Result<(), FulcioError> {
     Ok(())
 }
 
-/// Decodes base64 as protobuf's JSON mapping accepts it: standard or URL-safe alphabet, with
-/// or without padding.
-pub(crate) fn decode_b64(text: &str) -> Option<Vec<u8>> {
-    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    STANDARD
-        .decode(&compact)
-        .ok()
-        .or_else(|| URL_SAFE_NO_PAD.decode(compact.trim_end_matches('=')).ok())
-}
-
-/// Decodes the first PEM block of `text`, whose label must be one of `labels`
-/// ([RFC 7468](https://www.rfc-editor.org/rfc/rfc7468)).
-pub(crate) fn pem_decode(text: &str, labels: &[&str]) -> Result<Vec<u8>, String> {
-    let mut lines = text.lines().map(str::trim).skip_while(|l| l.is_empty());
-    let begin = lines.next().unwrap_or_default();
-    let label = begin
-        .strip_prefix("-----BEGIN ")
-        .and_then(|l| l.strip_suffix("-----"))
-        .ok_or_else(|| "no PEM header".to_owned())?;
-    if !labels.contains(&label) {
-        return Err(format!(
-            "PEM block `{label}`, expected `{}`",
-            labels.first().unwrap_or(&"")
-        ));
-    }
-    let end = format!("-----END {label}-----");
-    let mut body = String::new();
-    for line in lines {
-        if line == end {
-            return base64::engine::general_purpose::STANDARD
-                .decode(&body)
-                .map_err(|_| "the PEM body is not base64".to_owned());
-        }
-        body.push_str(line);
-    }
-    Err(format!("no `{end}` line"))
-}
-
-/// Encodes DER as PEM with 64-column lines.
-pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
+pub(crate) use crate::pem::{decode_b64, decode_labelled as pem_decode, encode as pem_encode};
 
 #[cfg(test)]
 mod tests {

@@ -9,9 +9,7 @@
 //! each signature with its verifier, never the envelope itself, as Rekor stores it.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{
-    STANDARD as B64, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD,
-};
+use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -286,14 +284,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
     vouch_digest::to_hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref())
 }
 
-/// Base64 as DSSE and Rekor clients send it: standard or URL-safe, padded or not.
-fn decode_b64(s: &str) -> Option<Vec<u8>> {
-    B64.decode(s)
-        .or_else(|_| URL_SAFE.decode(s))
-        .or_else(|_| STANDARD_NO_PAD.decode(s))
-        .or_else(|_| URL_SAFE_NO_PAD.decode(s))
-        .ok()
-}
+use crate::pem::decode_b64;
 
 #[cfg(test)]
 mod tests {

@@ -7,8 +7,6 @@
 
 use aws_lc_rs::digest;
 use aws_lc_rs::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use x509_cert::der::{Decode as _, Encode as _};
 
 const OID_EC: &str = "1.2.840.10045.2.1";
@@ -227,44 +225,4 @@ fn key_type(spki_der: &[u8]) -> Result<KeyType, String> {
     }
 }
 
-/// Decodes the first PEM block of `text`: its label and DER.
-pub fn pem_decode(text: &str) -> Result<(String, Vec<u8>), String> {
-    let mut lines = text.lines().map(str::trim);
-    let label = loop {
-        match lines.next() {
-            Some(line) => {
-                if let Some(label) = line
-                    .strip_prefix("-----BEGIN ")
-                    .and_then(|l| l.strip_suffix("-----"))
-                {
-                    break label.to_owned();
-                }
-            }
-            None => return Err("not PEM: no `-----BEGIN` line".to_owned()),
-        }
-    };
-    let end = format!("-----END {label}-----");
-    let mut b64 = String::new();
-    for line in lines.by_ref() {
-        if line == end {
-            let der = B64
-                .decode(b64.as_bytes())
-                .map_err(|e| format!("the PEM `{label}` block is not base64: {e}"))?;
-            return Ok((label, der));
-        }
-        b64.push_str(line);
-    }
-    Err(format!("the PEM `{label}` block has no `{end}` line"))
-}
-
-/// Encodes DER as PEM with 64-column lines.
-pub fn pem_encode(label: &str, der: &[u8]) -> String {
-    let b64 = B64.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
+pub use crate::pem::{decode as pem_decode, encode as pem_encode};
