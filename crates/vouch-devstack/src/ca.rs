@@ -128,22 +128,9 @@ fn root(
     now: i64,
 ) -> Result<Authority, Error> {
     let key = SigningKey::load_or_generate(keys, name, KeyKind::EcdsaP256)?;
-    let path = certs.join(format!("{name}.der"));
-    let cert_der = match std::fs::read(&path) {
-        Ok(der) => der,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let pair = KeyPair::try_from(key.pkcs8_der())
-                .map_err(|e| Error::Certificate(e.to_string()))?;
-            let der = params(cn, true, now - 60)
-                .self_signed(&pair)
-                .map_err(|e| Error::Certificate(e.to_string()))?
-                .der()
-                .to_vec();
-            write_public(&path, &der)?;
-            der
-        }
-        Err(e) => return Err(Error::io(&path, e)),
-    };
+    let cert_der = load_or_issue(&certs.join(format!("{name}.der")), &key, |pair| {
+        params(cn, true, now - 60).self_signed(pair)
+    })?;
     Ok(Authority {
         key,
         cert_der,
@@ -162,46 +149,57 @@ fn child(
     now: i64,
 ) -> Result<Authority, Error> {
     let key = SigningKey::load_or_generate(keys, name, KeyKind::EcdsaP256)?;
-    let path = certs.join(format!("{name}.der"));
-    let cert_der = match std::fs::read(&path) {
-        Ok(der) => der,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let pair = KeyPair::try_from(key.pkcs8_der())
-                .map_err(|e| Error::Certificate(e.to_string()))?;
-            let mut p = params(cn, is_ca, now - 60);
-            if is_ca {
-                // Fulcio's certificate specification: the intermediate carries the codeSigning
-                // EKU (verifiers such as webpki check the EKU along the whole path) and
-                // SHOULD have pathlen 0; the root carries no EKU.
-                p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-                p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
-            } else {
-                // RFC 3161 section 2.3: the TSA's extended key usage is timeStamping, critical.
-                p.extended_key_usages.clear();
-                let mut eku = rcgen::CustomExtension::from_oid_content(
-                    &[2, 5, 29, 37],
-                    // SEQUENCE { OID 1.3.6.1.5.5.7.3.8 }
-                    vec![
-                        0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08,
-                    ],
-                );
-                eku.set_criticality(true);
-                p.custom_extensions.push(eku);
-            }
-            let der = p
-                .signed_by(&pair, &parent.issuer()?)
-                .map_err(|e| Error::Certificate(e.to_string()))?
-                .der()
-                .to_vec();
-            write_public(&path, &der)?;
-            der
+    let issuer = parent.issuer()?;
+    let cert_der = load_or_issue(&certs.join(format!("{name}.der")), &key, |pair| {
+        let mut p = params(cn, is_ca, now - 60);
+        if is_ca {
+            // Fulcio's certificate specification: the intermediate carries the codeSigning
+            // EKU (verifiers such as webpki check the EKU along the whole path) and
+            // SHOULD have pathlen 0; the root carries no EKU.
+            p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+            p.extended_key_usages = vec![ExtendedKeyUsagePurpose::CodeSigning];
+        } else {
+            // RFC 3161 section 2.3: the TSA's extended key usage is timeStamping, critical.
+            p.extended_key_usages.clear();
+            let mut eku = rcgen::CustomExtension::from_oid_content(
+                &[2, 5, 29, 37],
+                // SEQUENCE { OID 1.3.6.1.5.5.7.3.8 }
+                vec![
+                    0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08,
+                ],
+            );
+            eku.set_criticality(true);
+            p.custom_extensions.push(eku);
         }
-        Err(e) => return Err(Error::io(&path, e)),
-    };
+        p.signed_by(pair, &issuer)
+    })?;
     Ok(Authority {
         key,
         cert_der,
         common_name: cn,
         is_ca,
     })
+}
+
+/// Reads the certificate at `path`, or issues it with `issue` (given the subject's key pair)
+/// and writes it there on first start.
+fn load_or_issue(
+    path: &Path,
+    key: &SigningKey,
+    issue: impl FnOnce(&KeyPair) -> Result<rcgen::Certificate, rcgen::Error>,
+) -> Result<Vec<u8>, Error> {
+    match std::fs::read(path) {
+        Ok(der) => Ok(der),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let pair = KeyPair::try_from(key.pkcs8_der())
+                .map_err(|e| Error::Certificate(e.to_string()))?;
+            let der = issue(&pair)
+                .map_err(|e| Error::Certificate(e.to_string()))?
+                .der()
+                .to_vec();
+            write_public(path, &der)?;
+            Ok(der)
+        }
+        Err(e) => Err(Error::io(path, e)),
+    }
 }
