@@ -80,7 +80,15 @@ impl Verifier {
             Ok(b) => b,
             Err(check) => return finish(vec![check], hints, None),
         };
-        fill_hints(&bundle, &mut hints);
+        // The leaf is parsed once: for the hints here, and for the policy checks below.
+        let leaf = bundle
+            .signing_certificate()
+            .map(sigstore_verify::crypto::parse_certificate_info);
+        fill_hints(
+            &bundle,
+            leaf.as_ref().and_then(|l| l.as_ref().ok()),
+            &mut hints,
+        );
         let plan = Plan::new(&bundle, policy);
         let parsed = Check::passed(
             CheckId::BundleParse,
@@ -89,7 +97,7 @@ impl Verifier {
 
         // Checks vouch makes before any cryptography: the bundle must be of the kind the
         // policy expects, and must not smuggle in a root certificate.
-        let cert_info = match pre_checks(&bundle, policy)
+        let cert_info = match pre_checks(&bundle, policy, leaf)
             .and_then(|info| log_entry_checks(&bundle, self.trust.root()).map(|()| info))
         {
             Ok(info) => info,
@@ -246,7 +254,7 @@ fn parse_bundle(bytes: &[u8]) -> Result<Bundle, Check> {
     })
 }
 
-fn fill_hints(bundle: &Bundle, hints: &mut Hints) {
+fn fill_hints(bundle: &Bundle, leaf: Option<&CertificateInfo>, hints: &mut Hints) {
     hints.media_type = Some(bundle.media_type.to_string());
     let material = &bundle.verification_material;
     if let VerificationMaterialContent::PublicKey(k) = &material.content {
@@ -261,12 +269,9 @@ fn fill_hints(bundle: &Bundle, hints: &mut Hints) {
         .timestamp_verification_data
         .rfc3161_timestamps
         .len();
-    if let Some(info) = bundle
-        .signing_certificate()
-        .and_then(|c| sigstore_verify::crypto::parse_certificate_info(c).ok())
-    {
-        hints.certificate_identity = info.identity.map(|s| s.as_str().to_owned());
-        hints.certificate_issuer = info.issuer;
+    if let Some(info) = leaf {
+        hints.certificate_identity = info.identity.as_ref().map(|s| s.as_str().to_owned());
+        hints.certificate_issuer = info.issuer.clone();
     }
 }
 
@@ -275,7 +280,11 @@ fn kind_name(kind: KindVersion) -> String {
 }
 
 /// Checks made before the library runs; returns the parsed (unverified) certificate.
-fn pre_checks(bundle: &Bundle, policy: &Policy) -> Result<Option<CertificateInfo>, Check> {
+fn pre_checks(
+    bundle: &Bundle,
+    policy: &Policy,
+    leaf: Option<Result<CertificateInfo, sigstore_verify::crypto::Error>>,
+) -> Result<Option<CertificateInfo>, Check> {
     let material = &bundle.verification_material.content;
     match (policy.public_key(), material) {
         (Some(_), VerificationMaterialContent::PublicKey(_)) => return Ok(None),
@@ -331,20 +340,18 @@ fn pre_checks(bundle: &Bundle, policy: &Policy) -> Result<Option<CertificateInfo
             ));
         }
     }
-    let leaf = bundle.signing_certificate().ok_or_else(|| {
+    let leaf = leaf.ok_or_else(|| {
         Check::failed(
             CheckId::CertificateChain,
             "the bundle has no signing certificate",
         )
     })?;
-    sigstore_verify::crypto::parse_certificate_info(leaf)
-        .map(Some)
-        .map_err(|e| {
-            Check::failed(
-                CheckId::CertificateChain,
-                format!("the signing certificate does not parse: {e}"),
-            )
-        })
+    leaf.map(Some).map_err(|e| {
+        Check::failed(
+            CheckId::CertificateChain,
+            format!("the signing certificate does not parse: {e}"),
+        )
+    })
 }
 
 /// What the library leaves unchecked in log entries (it takes the signed values from the
