@@ -27,8 +27,15 @@ pub enum Command {
     Sbom(SbomArgs),
     /// Check lockfiles: integrity hashes, sources, manifests, and artifacts on disk
     Lock(LockArgs),
+    /// Sign files (keyless through Sigstore, or with a managed key); each bundle is verified
+    /// before it is written
+    Sign(SignArgs),
+    /// Sign an in-toto attestation about files (a DSSE envelope in a Sigstore bundle)
+    Attest(AttestArgs),
     /// Verify artifacts against Sigstore bundles, offline, with a report of every check
     Verify(VerifyArgs),
+    /// Generate managed signing keys
+    Key(KeyArgs),
     /// Show the trusted root that verification uses
     Trust(TrustArgs),
     /// Run a local Sigstore (Fulcio, Rekor, TSA, OIDC, TUF) on loopback, for tests only
@@ -173,6 +180,157 @@ pub struct VerifyArgs {
     /// Verify at most this many inputs at once (default: one per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<std::num::NonZeroUsize>,
+}
+
+/// Where signatures go and how they are made: shared by `vouch sign` and `vouch attest`.
+#[derive(Debug, Args)]
+pub struct SigningArgs {
+    /// OIDC identity token for keyless signing. Default: `SIGSTORE_ID_TOKEN`, then ambient CI
+    /// credentials (GitHub Actions, GitLab CI, Buildkite, CircleCI, Google Cloud), then an
+    /// interactive sign-in.
+    #[arg(long, value_name = "TOKEN", conflicts_with = "key", hide_env_values = true)]
+    pub identity_token: Option<String>,
+
+    /// Sign with this managed key (PEM PKCS#8, encrypted with the passphrase in
+    /// `VOUCH_PASSWORD` or asked for) instead of keylessly.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// Services to sign with (`signing_config.json`); needs `--trusted-root`.
+    #[arg(long, value_name = "FILE", requires = "trusted_root", conflicts_with_all = ["trust_config", "staging"])]
+    pub signing_config: Option<PathBuf>,
+
+    /// Trusted root the new bundles must verify against (`trusted_root.json`).
+    #[arg(long, value_name = "FILE", requires = "signing_config", conflicts_with_all = ["trust_config", "staging"])]
+    pub trusted_root: Option<PathBuf>,
+
+    /// Client trust configuration holding both a trusted root and a signing config (as
+    /// `vouch devstack` writes, and sigstore-python reads with `--trust-config`).
+    #[arg(long, value_name = "FILE", conflicts_with = "staging")]
+    pub trust_config: Option<PathBuf>,
+
+    /// Use the public-good staging instance instead of production.
+    #[arg(long)]
+    pub staging: bool,
+
+    /// Rekor API major version to write to (default: the newest the signing config offers).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=2))]
+    pub rekor_version: Option<u32>,
+
+    /// Interactive sign-in when no token is found: a browser with a loopback redirect, the
+    /// device flow for terminals without a browser, or never.
+    #[arg(long, value_enum, default_value_t = OAuthFlowArg::Auto)]
+    pub oauth_flow: OAuthFlowArg,
+
+    /// OIDC issuer for interactive sign-in (default: the signing config's, else
+    /// `https://oauth2.sigstore.dev/auth`).
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+
+    /// OAuth client ID for interactive sign-in.
+    #[arg(long, value_name = "ID", default_value = "sigstore")]
+    pub oidc_client_id: String,
+
+    /// Attempts per request to Fulcio, Rekor and the timestamp authority (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub attempts: u32,
+
+    /// Seconds allowed for one request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+}
+
+/// Interactive sign-in flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OAuthFlowArg {
+    /// The browser when one can be opened, else the device flow.
+    Auto,
+    /// Authorization code with PKCE on a loopback redirect.
+    Browser,
+    /// The device authorization grant: a code to enter on another device.
+    Device,
+    /// Never ask; fail when no token is found.
+    None,
+}
+
+/// `vouch sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Files to sign. Each gets `FILE.sigstore.json` unless `--bundle` is given.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Write the bundle here (one file only).
+    #[arg(long, value_name = "OUT")]
+    pub bundle: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub signing: SigningArgs,
+
+    /// Sign at most this many files at once.
+    #[arg(long, value_name = "N", default_value = "8")]
+    pub jobs: std::num::NonZeroUsize,
+
+    /// Output format of the summary on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// `vouch attest`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("content").required(true).args(["predicate", "statement"]))]
+pub struct AttestArgs {
+    /// Files the attestation is about (subjects; named by file name, with sha256 and sha512).
+    #[arg(value_name = "SUBJECT", required_unless_present = "statement")]
+    pub subjects: Vec<PathBuf>,
+
+    /// The predicate, a JSON object.
+    #[arg(long, value_name = "FILE", requires = "predicate_type", conflicts_with = "statement")]
+    pub predicate: Option<PathBuf>,
+
+    /// Predicate type: a URI, or `slsaprovenance`, `slsaprovenance1`, `cyclonedx`, `spdx`,
+    /// `spdxjson`, `openvex`, `vuln`, `custom`.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: Option<String>,
+
+    /// Sign this in-toto statement as it is, byte for byte, instead of building one.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["predicate", "predicate_type"])]
+    pub statement: Option<PathBuf>,
+
+    /// Write the bundle here. Default: `SUBJECT.intoto.sigstore.json` for a single subject.
+    #[arg(long, value_name = "OUT")]
+    pub bundle: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub signing: SigningArgs,
+}
+
+/// `vouch key`.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: KeyCommand,
+}
+
+/// Subcommands of `vouch key`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Generate an ECDSA P-256 key pair: `PREFIX.key` (PKCS#8, encrypted with the passphrase in
+    /// `VOUCH_PASSWORD` or asked for twice) and `PREFIX.pub`
+    Generate(KeyGenerateArgs),
+}
+
+/// `vouch key generate`.
+#[derive(Debug, Args)]
+pub struct KeyGenerateArgs {
+    /// Path prefix of the two files.
+    #[arg(long, short, value_name = "PREFIX", default_value = "vouch")]
+    pub output: PathBuf,
+
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `vouch devstack`.

@@ -25,3 +25,10 @@ pub const GOPATH: &str = "GOPATH";
 
 /// NuGet's global packages folder (same as `--nuget-packages`).
 pub const NUGET_PACKAGES: &str = "NUGET_PACKAGES";
+
+/// An OIDC identity token for keyless signing (same as `--identity-token`; the Sigstore
+/// clients' common variable, which GitLab CI's `id_tokens` also fills).
+pub const SIGSTORE_ID_TOKEN: &str = "SIGSTORE_ID_TOKEN";
+
+/// The passphrase of a managed key (`vouch key generate`, `vouch sign --key`).
+pub const VOUCH_PASSWORD: &str = "VOUCH_PASSWORD";

@@ -10,8 +10,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod key;
 mod policy;
 mod report;
+pub mod sign;
 mod trust;
 mod verify;
 
@@ -20,4 +22,8 @@ pub use report::{
     Check, CheckId, Claims, Facts, Hints, LogEntryFact, REPORT_VERSION, Report, Status,
 };
 pub use trust::{Authority, Instance, MAX_TRUST_BYTES, TrustError, TrustMaterial, TrustSummary};
+pub use sign::{
+    Credential, RekorVersion, RetryPolicy, Service, Services, SignError, Signed, Signer,
+    SigningConfig,
+};
 pub use verify::{ArtifactInput, IN_TOTO_PAYLOAD_TYPE, MAX_BUNDLE_BYTES, Verifier};

@@ -77,6 +77,13 @@ pub enum TrustError {
     },
 }
 
+/// Parses trust-related JSON (a trusted root, signing config or trust config) within the size
+/// limit, with the place of any syntax error.
+pub(crate) fn parse_limited(bytes: &[u8], origin: &str) -> Result<serde_json::Value, TrustError> {
+    check_size(bytes, origin)?;
+    parse_json(bytes, origin)
+}
+
 /// A parsed trusted root and where it came from.
 #[derive(Debug, Clone)]
 pub struct TrustMaterial {

@@ -4,6 +4,10 @@ mod devstack;
 mod lock_check;
 mod sbom;
 mod sbom_check;
+mod sign;
+mod signing;
+mod attest;
+mod key;
 mod trust;
 mod verify;
 
@@ -31,6 +35,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Lock(args) => match args.command {
             LockCommand::Check(check) => lock_check::run(&check),
         },
+        Command::Sign(args) => sign::run(&args),
+        Command::Attest(args) => attest::run(&args),
+        Command::Key(args) => key::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Trust(args) => trust::run(&args),
         Command::Devstack(args) => devstack::run(&args),

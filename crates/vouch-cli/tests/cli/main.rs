@@ -11,6 +11,7 @@
 mod lock_check;
 mod sbom;
 mod sbom_check;
+mod sign;
 mod verify;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,175 @@
+//! `vouch attest`: an in-toto Statement v1 about one or more files, DSSE-signed in a Sigstore
+//! bundle that vouch has verified before writing it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde::Serialize;
+use vouch_digest::Algorithm;
+
+use super::Status;
+use super::signing;
+use crate::cli::AttestArgs;
+use crate::output;
+
+/// Largest predicate or statement read, in bytes. An SBOM predicate of a large image is a few
+/// megabytes; base64 in the envelope grows it by a third, and bundles stop at 64 MiB.
+pub const MAX_PREDICATE_BYTES: u64 = 32 << 20;
+
+/// The predicate type short names, as cosign and the in-toto attestation catalogue name them.
+const PREDICATE_TYPES: &[(&str, &str)] = &[
+    ("slsaprovenance", "https://slsa.dev/provenance/v1"),
+    ("slsaprovenance1", "https://slsa.dev/provenance/v1"),
+    ("slsaprovenance02", "https://slsa.dev/provenance/v0.2"),
+    ("cyclonedx", "https://cyclonedx.org/bom"),
+    ("spdx", "https://spdx.dev/Document"),
+    ("spdxjson", "https://spdx.dev/Document"),
+    ("openvex", "https://openvex.dev/ns/v0.2.0"),
+    ("vuln", "https://cosign.sigstore.dev/attestation/vuln/v1"),
+    ("custom", "https://cosign.sigstore.dev/attestation/v1"),
+];
+
+/// The predicate type for a short name or a URI.
+pub fn predicate_type(name: &str) -> anyhow::Result<String> {
+    if let Some((_, uri)) = PREDICATE_TYPES.iter().find(|(n, _)| *n == name) {
+        return Ok((*uri).to_owned());
+    }
+    if name.contains("://") || name.starts_with("urn:") {
+        return Ok(name.to_owned());
+    }
+    let names: Vec<_> = PREDICATE_TYPES.iter().map(|(n, _)| *n).collect();
+    Err(output::error_with_hint(
+        format!("`{name}` is neither a predicate type URI nor a known short name"),
+        format!("use a URI, or one of: {}", names.join(", ")),
+    ))
+}
+
+#[derive(Serialize)]
+struct Statement<'a> {
+    #[serde(rename = "_type")]
+    type_: &'static str,
+    subject: &'a [Subject],
+    #[serde(rename = "predicateType")]
+    predicate_type: &'a str,
+    predicate: &'a serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct Subject {
+    name: String,
+    digest: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// Runs `vouch attest`.
+pub fn run(args: &AttestArgs) -> anyhow::Result<Status> {
+    let statement = match &args.statement {
+        Some(path) => read_bounded(path)?,
+        None => build_statement(args)?,
+    };
+    let bundle = match &args.bundle {
+        Some(b) => b.clone(),
+        None => match args.subjects.as_slice() {
+            [one] => {
+                let mut name = one.as_os_str().to_owned();
+                name.push(".intoto.sigstore.json");
+                PathBuf::from(name)
+            }
+            _ => bail!("give `--bundle OUT`: the attestation covers several subjects"),
+        },
+    };
+    let runtime = signing::runtime()?;
+    let signed = runtime.block_on(async {
+        let signer = signing::signer(&args.signing).await?;
+        anyhow::Ok(signer.sign_statement(&statement).await?)
+    })?;
+    signing::write_bundle(&bundle, &signed.bundle_json)?;
+    output::write_stdout(
+        format!(
+            "attested {} subject(s) -> {} (log index {})\n",
+            if args.statement.is_some() {
+                "the statement's".to_owned()
+            } else {
+                args.subjects.len().to_string()
+            },
+            bundle.display(),
+            signed.log_index
+        )
+        .as_bytes(),
+    )?;
+    Ok(Status::Success)
+}
+
+fn build_statement(args: &AttestArgs) -> anyhow::Result<Vec<u8>> {
+    let (Some(predicate_path), Some(type_name)) = (&args.predicate, &args.predicate_type) else {
+        bail!("`--predicate FILE --type TYPE` or `--statement FILE` is required");
+    };
+    if args.subjects.is_empty() {
+        bail!("name at least one subject file");
+    }
+    let predicate_type = predicate_type(type_name)?;
+    let bytes = read_bounded(predicate_path)?;
+    let predicate: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{}:{}:{}: the predicate is not JSON: {e}",
+            predicate_path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    if !predicate.is_object() {
+        bail!(
+            "{}: the predicate must be a JSON object",
+            predicate_path.display()
+        );
+    }
+    let mut subjects = Vec::with_capacity(args.subjects.len());
+    for path in &args.subjects {
+        subjects.push(subject(path)?);
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for s in &subjects {
+        if !names.insert(s.name.as_str()) {
+            bail!("two subjects are named `{}`; in-toto subjects are named by file name", s.name);
+        }
+    }
+    let statement = Statement {
+        type_: "https://in-toto.io/Statement/v1",
+        subject: &subjects,
+        predicate_type: &predicate_type,
+        predicate: &predicate,
+    };
+    Ok(serde_json::to_vec(&statement)?)
+}
+
+/// A subject: the file's name, and its SHA-256 and SHA-512 from one read.
+fn subject(path: &Path) -> anyhow::Result<Subject> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .with_context(|| format!("`{}` has no file name", path.display()))?;
+    let file = fs_err::File::open(path)?;
+    let mut sha512 = vouch_digest::HashingReader::new(
+        Algorithm::Sha512,
+        std::io::BufReader::with_capacity(1 << 16, file),
+    )
+    .context("SHA-512 is unavailable")?;
+    let sha256 = vouch_digest::hash_reader(Algorithm::Sha256, &mut sha512)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let sha512 = sha512.finish();
+    let mut digest = std::collections::BTreeMap::new();
+    digest.insert("sha256", sha256.hex().to_owned());
+    digest.insert("sha512", sha512.hex().to_owned());
+    Ok(Subject { name, digest })
+}
+
+fn read_bounded(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let meta = fs_err::metadata(path)?;
+    if meta.len() > MAX_PREDICATE_BYTES {
+        bail!(
+            "`{}` is {} bytes, more than the {MAX_PREDICATE_BYTES}-byte limit",
+            path.display(),
+            meta.len()
+        );
+    }
+    Ok(fs_err::read(path)?)
+}
