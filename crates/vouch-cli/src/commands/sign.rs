@@ -48,7 +48,8 @@ pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
                         d.file.display(),
                         d.bundle.display()
                     )),
-                    Err(e) => s.push_str(&format!("FAILED {}: {e}\n", d.file.display())),
+                    // Failures go to stderr with the error, where a pipeline's log shows them.
+                    Err(e) => eprintln!("error: {}: {e}", d.file.display()),
                 }
             }
             s

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod faults;
 mod lock_check;
 mod sbom;
 mod sbom_check;
