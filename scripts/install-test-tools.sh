@@ -13,14 +13,16 @@ if [ ! -x .venv/bin/pyshacl ] || [ ! -x .venv/bin/pyspdxtools ] || [ ! -x .venv/
         'sigstore==4.5.1'
 fi
 
-# lockfile-lint (the peer `vouch lock check` is compared with on the npm and yarn corpus) and
-# the SARIF 2.1.0 JSON schema (shipped in Microsoft's SARIF multitool package), from npm into
-# target/test-tools.
+# lockfile-lint (the peer `vouch lock check` is compared with on the npm and yarn corpus), the
+# SARIF 2.1.0 JSON schema (shipped in Microsoft's SARIF multitool package), and the Sigstore
+# JavaScript verifier (the second interop peer of `vouch sign`), from npm into target/test-tools.
 if command -v npm >/dev/null 2>&1; then
     if [ ! -x target/test-tools/node_modules/.bin/lockfile-lint ] ||
-        [ ! -f target/test-tools/node_modules/@microsoft/sarif-multitool-linux/sarif-2.1.0.json ]; then
+        [ ! -f target/test-tools/node_modules/@microsoft/sarif-multitool-linux/sarif-2.1.0.json ] ||
+        [ ! -f target/test-tools/node_modules/@sigstore/verify/package.json ]; then
         npm install --silent --no-audit --no-fund --prefix target/test-tools \
-            'lockfile-lint@5.0.1' '@microsoft/sarif-multitool-linux@5.7.0'
+            'lockfile-lint@5.0.1' '@microsoft/sarif-multitool-linux@5.7.0' \
+            '@sigstore/verify@4.1.3' '@sigstore/bundle@5.0.1' '@sigstore/protobuf-specs@0.5.2'
     fi
 else
     echo "warning: npm not found; lockfile-lint and the SARIF schema are not installed (their tests are skipped)" >&2

@@ -386,6 +386,80 @@ fn sigstore_python() -> Option<PathBuf> {
     }
 }
 
+/// `node` and the JavaScript verifier from target/test-tools, when installed.
+fn sigstore_js() -> Option<(PathBuf, PathBuf)> {
+    let modules = super::repo().join("target/test-tools/node_modules");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/js/sigstore-verify.cjs");
+    let has_node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has_node && modules.join("@sigstore/verify/package.json").is_file() {
+        Some((modules, script))
+    } else {
+        eprintln!(
+            "SKIPPED: node or @sigstore/verify missing (run scripts/install-test-tools.sh)"
+        );
+        None
+    }
+}
+
+#[test]
+fn sigstore_js_accepts_vouch_bundles_message_and_dsse_rekor_v1_and_v2() {
+    let Some((modules, script)) = sigstore_js() else {
+        return;
+    };
+    let stack = Stack::start();
+    let work = tempfile::tempdir().unwrap();
+    let file = write(work.path(), "pkg.tgz", b"npm package bytes\n");
+    let other = write(work.path(), "other.tgz", b"other bytes\n");
+    let predicate = write(work.path(), "p.json", br#"{"note":"interop"}"#);
+    for version in ["1", "2"] {
+        for dsse in [false, true] {
+            let bundle = work.path().join(format!("v{version}-{dsse}.json"));
+            let mut cmd = vouch();
+            if dsse {
+                cmd.arg("attest")
+                    .arg("--predicate")
+                    .arg(&predicate)
+                    .args(["--type", "https://example.com/interop/v1"]);
+            } else {
+                cmd.arg("sign");
+            }
+            let out = run(cmd
+                .arg(&file)
+                .args(["--identity-token", &stack.token(EMAIL)])
+                .arg("--trust-config")
+                .arg(stack.trust_config())
+                .arg("--bundle")
+                .arg(&bundle)
+                .args(["--rekor-version", version]));
+            assert!(out.status.success(), "{}", text(&out));
+            let js = |artifact: &Path| {
+                std::process::Command::new("node")
+                    .arg(&script)
+                    .arg(stack.trust_config())
+                    .arg(&bundle)
+                    .arg(artifact)
+                    .arg(EMAIL)
+                    .arg(stack.url())
+                    .env("NODE_PATH", &modules)
+                    .output()
+                    .unwrap()
+            };
+            let accepted = js(&file);
+            assert!(
+                accepted.status.success(),
+                "@sigstore/verify rejected vouch's Rekor v{version} bundle (dsse: {dsse}): {}",
+                text(&accepted)
+            );
+            // The script can fail: another artifact is rejected.
+            let rejected = js(&other);
+            assert_eq!(rejected.status.code(), Some(1), "{}", text(&rejected));
+        }
+    }
+}
+
 #[test]
 fn sigstore_python_accepts_vouch_bundles_message_and_dsse_rekor_v1_and_v2() {
     let Some(sigstore) = sigstore_python() else {

@@ -418,7 +418,7 @@ impl Signer {
 
     /// Signs an in-toto statement, byte for byte as given, in a DSSE envelope.
     pub async fn sign_statement(&self, statement: &[u8]) -> Result<Signed, SignError> {
-        let subject = first_subject_digest(statement)?;
+        let subject = statement_subject_digest(statement)?;
         let signing = self.signing_key().await?;
         let pae = st::dsse::pae(IN_TOTO, statement);
         let signature = signing
@@ -731,7 +731,7 @@ fn tsa_failure(url: &str, e: sigstore_sign::tsa::Error) -> retry::Failure<SignEr
 
 /// The digest the self-check verifies a statement against: its first subject's SHA-256 (or
 /// SHA-512) digest.
-fn first_subject_digest(statement: &[u8]) -> Result<Digest, SignError> {
+pub fn statement_subject_digest(statement: &[u8]) -> Result<Digest, SignError> {
     let parsed: st::Statement = serde_json::from_slice(statement)
         .map_err(|e| SignError::Statement(format!("not an in-toto statement: {e}")))?;
     if parsed.type_ != st::Statement::TYPE_V1 && parsed.type_ != "https://in-toto.io/Statement/v0.1"
