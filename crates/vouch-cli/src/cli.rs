@@ -36,6 +36,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Generate managed signing keys
     Key(KeyArgs),
+    /// Write SLSA provenance (an in-toto statement) for build outputs, from the CI environment
+    Provenance(ProvenanceArgs),
     /// Show the trusted root that verification uses
     Trust(TrustArgs),
     /// Run a local Sigstore (Fulcio, Rekor, TSA, OIDC, TUF) on loopback, for tests only
@@ -188,7 +190,12 @@ pub struct SigningArgs {
     /// OIDC identity token for keyless signing. Default: `SIGSTORE_ID_TOKEN`, then ambient CI
     /// credentials (GitHub Actions, GitLab CI, Buildkite, CircleCI, Google Cloud), then an
     /// interactive sign-in.
-    #[arg(long, value_name = "TOKEN", conflicts_with = "key", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        conflicts_with = "key",
+        hide_env_values = true
+    )]
     pub identity_token: Option<String>,
 
     /// Sign with this managed key (PEM PKCS#8, encrypted with the passphrase in
@@ -285,7 +292,12 @@ pub struct AttestArgs {
     pub subjects: Vec<PathBuf>,
 
     /// The predicate, a JSON object.
-    #[arg(long, value_name = "FILE", requires = "predicate_type", conflicts_with = "statement")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "predicate_type",
+        conflicts_with = "statement"
+    )]
     pub predicate: Option<PathBuf>,
 
     /// Predicate type: a URI, or `slsaprovenance`, `slsaprovenance1`, `cyclonedx`, `spdx`,
@@ -303,6 +315,52 @@ pub struct AttestArgs {
 
     #[command(flatten)]
     pub signing: SigningArgs,
+}
+
+/// `vouch provenance`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("subjects").required(true).multiple(true).args(["subject", "checksums"]))]
+pub struct ProvenanceArgs {
+    /// A subject: a file, a glob (`dist/*.tar.gz`), or a digest `[NAME@]sha256:HEX` /
+    /// `[NAME@]sha512:HEX` (an image: `registry/repo@sha256:HEX`). Repeatable.
+    #[arg(long, value_name = "PATH|GLOB|DIGEST")]
+    pub subject: Vec<String>,
+
+    /// Subjects from a `sha256sum` / `sha512sum` style file (`HEX  NAME` per line).
+    #[arg(long, value_name = "FILE")]
+    pub checksums: Option<PathBuf>,
+
+    /// Write the statement here instead of stdout (atomically).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Describe a build outside GitHub Actions and GitLab CI: the builder's ID (a URI).
+    #[arg(long, value_name = "URI")]
+    pub builder_id: Option<String>,
+
+    /// The generic build's type URI.
+    #[arg(long, value_name = "URI", requires = "builder_id")]
+    pub build_type: Option<String>,
+
+    /// An external parameter of the generic build, `KEY=VALUE`. Repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE", requires = "builder_id")]
+    pub params: Vec<String>,
+
+    /// The generic build's source, `git+https://host/repo@REF`.
+    #[arg(long, value_name = "URI", requires = "builder_id")]
+    pub source_uri: Option<String>,
+
+    /// The source's commit.
+    #[arg(long, value_name = "SHA", requires = "source_uri")]
+    pub source_commit: Option<String>,
+
+    /// The generic build's invocation ID.
+    #[arg(long, value_name = "ID", requires = "builder_id")]
+    pub invocation_id: Option<String>,
+
+    /// When the build started (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub started_on: Option<String>,
 }
 
 /// `vouch key`.

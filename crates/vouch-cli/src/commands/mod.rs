@@ -1,13 +1,14 @@
 //! One module per command. Each returns whether its check passed; errors become exit code 2.
 
+mod attest;
 mod devstack;
+mod key;
 mod lock_check;
+mod provenance;
 mod sbom;
 mod sbom_check;
 mod sign;
 mod signing;
-mod attest;
-mod key;
 mod trust;
 mod verify;
 
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Sign(args) => sign::run(&args),
         Command::Attest(args) => attest::run(&args),
         Command::Key(args) => key::run(&args),
+        Command::Provenance(args) => provenance::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Trust(args) => trust::run(&args),
         Command::Devstack(args) => devstack::run(&args),

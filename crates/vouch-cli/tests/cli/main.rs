@@ -10,6 +10,7 @@
 
 mod faults;
 mod lock_check;
+mod provenance;
 mod sbom;
 mod sbom_check;
 mod sign;
