@@ -129,7 +129,10 @@ fn build_statement(args: &AttestArgs) -> anyhow::Result<Vec<u8>> {
     let mut names = std::collections::BTreeSet::new();
     for s in &subjects {
         if !names.insert(s.name.as_str()) {
-            bail!("two subjects are named `{}`; in-toto subjects are named by file name", s.name);
+            bail!(
+                "two subjects are named `{}`; in-toto subjects are named by file name",
+                s.name
+            );
         }
     }
     let statement = Statement {

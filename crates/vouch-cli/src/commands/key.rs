@@ -16,7 +16,10 @@ pub fn run(args: &KeyArgs) -> anyhow::Result<Status> {
             private.push(".key");
             let mut public = g.output.as_os_str().to_owned();
             public.push(".pub");
-            let (private, public) = (std::path::PathBuf::from(private), std::path::PathBuf::from(public));
+            let (private, public) = (
+                std::path::PathBuf::from(private),
+                std::path::PathBuf::from(public),
+            );
             for path in [&private, &public] {
                 if path.exists() && !g.force {
                     bail!("`{}` exists; pass `--force` to replace it", path.display());
@@ -43,10 +46,15 @@ pub fn run(args: &KeyArgs) -> anyhow::Result<Status> {
 /// The private key is created readable by its owner only, before any byte is written.
 fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write as _;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
         std::process::id()
     ));
     let mut options = fs_err::OpenOptions::new();

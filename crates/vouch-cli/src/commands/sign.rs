@@ -135,8 +135,11 @@ async fn sign_one(
 pub async fn hash_file(file: PathBuf) -> anyhow::Result<Digest> {
     tokio::task::spawn_blocking(move || {
         let f = fs_err::File::open(&file)?;
-        vouch_digest::hash_reader(Algorithm::Sha256, std::io::BufReader::with_capacity(1 << 16, f))
-            .with_context(|| format!("cannot read `{}`", file.display()))
+        vouch_digest::hash_reader(
+            Algorithm::Sha256,
+            std::io::BufReader::with_capacity(1 << 16, f),
+        )
+        .with_context(|| format!("cannot read `{}`", file.display()))
     })
     .await
     .context("hashing task failed")?

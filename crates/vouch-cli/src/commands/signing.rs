@@ -103,9 +103,7 @@ fn managed_key(path: &Path) -> anyhow::Result<ManagedKey> {
     }
     let bytes = fs_err::read(path)?;
     let origin = path.display().to_string();
-    let encrypted = bytes
-        .windows(b"ENCRYPTED".len())
-        .any(|w| w == b"ENCRYPTED");
+    let encrypted = bytes.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED");
     let pass = if encrypted {
         Some(passphrase(&format!("Passphrase for {origin}: "), false)?)
     } else {

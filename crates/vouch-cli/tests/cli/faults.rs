@@ -201,7 +201,10 @@ fn proxied_trust_config(stack: &Stack, proxy: &Proxy, dir: &Path) -> PathBuf {
     for list in ["caUrls", "rekorTlogUrls", "tsaUrls", "oidcUrls"] {
         if let Some(items) = config[list].as_array_mut() {
             for item in items {
-                let url = item["url"].as_str().unwrap().replace(&stack.url(), &proxy.url);
+                let url = item["url"]
+                    .as_str()
+                    .unwrap()
+                    .replace(&stack.url(), &proxy.url);
                 item["url"] = serde_json::Value::String(url);
             }
         }
@@ -254,11 +257,17 @@ fn only_file_and_bundle(dir: &Path, bundle_expected: bool) {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    let mut expected = vec!["artifact.bin".to_owned(), "proxied_trust_config.json".to_owned()];
+    let mut expected = vec![
+        "artifact.bin".to_owned(),
+        "proxied_trust_config.json".to_owned(),
+    ];
     if bundle_expected {
         expected.insert(1, "artifact.bin.sigstore.json".to_owned());
     }
-    assert_eq!(names, expected, "a temporary or partial file was left behind");
+    assert_eq!(
+        names, expected,
+        "a temporary or partial file was left behind"
+    );
 }
 
 fn output(out: &std::process::Output) -> String {
@@ -300,7 +309,10 @@ fn transient_faults_at_every_service_are_retried_to_a_verified_bundle() {
 #[test]
 fn a_lost_rekor_answer_is_resolved_through_the_409_to_the_logged_entry() {
     let stack = Stack::start();
-    let proxy = Proxy::start(&stack, &[("/api/v1/log/entries", &[Fault::ForwardThenDrop])]);
+    let proxy = Proxy::start(
+        &stack,
+        &[("/api/v1/log/entries", &[Fault::ForwardThenDrop])],
+    );
     let (out, file, _work) = sign_through(&stack, &proxy, &["--rekor-version", "1"]);
     assert!(out.status.success(), "{}", output(&out));
     assert!(verifies(&stack, &file));
@@ -320,11 +332,8 @@ fn a_lost_rekor_answer_is_resolved_through_the_409_to_the_logged_entry() {
 fn persistent_failure_names_the_service_and_attempts_and_writes_nothing() {
     let stack = Stack::start();
     let proxy = Proxy::start(&stack, &[("/api/v2/log/entries", &[Fault::Error500; 10])]);
-    let (out, file, work) = sign_through(
-        &stack,
-        &proxy,
-        &["--rekor-version", "2", "--attempts", "3"],
-    );
+    let (out, file, work) =
+        sign_through(&stack, &proxy, &["--rekor-version", "2", "--attempts", "3"]);
     assert_eq!(out.status.code(), Some(2), "{}", output(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -392,7 +401,11 @@ fn wrong_answers_from_fulcio_or_rekor_never_reach_a_bundle() {
     let stack = Stack::start();
     let cases: [(&str, Fault, &str); 2] = [
         ("/api/v2/signingCert", Fault::Rewrite(swap_leaf), "Fulcio"),
-        ("/api/v1/log/entries", Fault::Rewrite(shift_log_index), "does not verify"),
+        (
+            "/api/v1/log/entries",
+            Fault::Rewrite(shift_log_index),
+            "does not verify",
+        ),
     ];
     for (path, fault, expected) in cases {
         let proxy = Proxy::start(&stack, &[(path, &[fault])]);

@@ -154,7 +154,13 @@ fn many_files_get_one_bundle_each_beside_them() {
     let stack = Stack::start();
     let work = tempfile::tempdir().unwrap();
     let files: Vec<_> = (0..5)
-        .map(|i| write(work.path(), &format!("f{i}.bin"), format!("file {i}").as_bytes()))
+        .map(|i| {
+            write(
+                work.path(),
+                &format!("f{i}.bin"),
+                format!("file {i}").as_bytes(),
+            )
+        })
         .collect();
     let out = run(vouch()
         .arg("sign")
@@ -182,7 +188,11 @@ fn many_files_get_one_bundle_each_beside_them() {
         let mut p = f.as_os_str().to_owned();
         p.push(".sigstore.json");
         let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
-        indices.insert(doc["verificationMaterial"]["tlogEntries"][0]["logIndex"].clone().to_string());
+        indices.insert(
+            doc["verificationMaterial"]["tlogEntries"][0]["logIndex"]
+                .clone()
+                .to_string(),
+        );
         certs.insert(doc["verificationMaterial"]["certificate"]["rawBytes"].to_string());
     }
     assert_eq!(indices.len(), 5);
@@ -272,7 +282,10 @@ fn attest_statement_is_signed_byte_for_byte_and_unknown_types_are_refused() {
         .arg(&subject));
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert!(err.contains("`nonsense`") && err.contains("slsaprovenance"), "{err}");
+    assert!(
+        err.contains("`nonsense`") && err.contains("slsaprovenance"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -397,9 +410,7 @@ fn sigstore_js() -> Option<(PathBuf, PathBuf)> {
     if has_node && modules.join("@sigstore/verify/package.json").is_file() {
         Some((modules, script))
     } else {
-        eprintln!(
-            "SKIPPED: node or @sigstore/verify missing (run scripts/install-test-tools.sh)"
-        );
+        eprintln!("SKIPPED: node or @sigstore/verify missing (run scripts/install-test-tools.sh)");
         None
     }
 }
