@@ -175,6 +175,23 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
 
+    /// Provenance: the expected source repository, `github.com/ORG/REPO` (checked against the
+    /// certificate, and the SLSA provenance must agree).
+    #[arg(long, value_name = "URI", conflicts_with = "key")]
+    pub source_uri: Option<String>,
+
+    /// Provenance: the expected tag that was built.
+    #[arg(long, value_name = "TAG", conflicts_with_all = ["key", "source_branch"])]
+    pub source_tag: Option<String>,
+
+    /// Provenance: the expected branch that was built.
+    #[arg(long, value_name = "BRANCH", conflicts_with = "key")]
+    pub source_branch: Option<String>,
+
+    /// Provenance: the expected builder, the signing workflow's URI (with or without `@REF`).
+    #[arg(long, value_name = "ID", conflicts_with = "key")]
+    pub builder_id: Option<String>,
+
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
@@ -474,6 +491,9 @@ pub struct TrustArgs {
 pub enum TrustCommand {
     /// Print the logs and authorities a trusted root trusts, and their validity
     Show(TrustShowArgs),
+    /// Refresh the trusted root and signing config from a TUF repository into a local cache,
+    /// which `vouch trust show` and `vouch verify` then use while it is valid
+    Update(TrustUpdateArgs),
 }
 
 /// `vouch trust show`.
@@ -485,6 +505,32 @@ pub struct TrustShowArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+}
+
+/// `vouch trust update`.
+///
+/// Exit codes: 0 refreshed, 2 the repository could not be reached or was refused (a signature,
+/// version, expiry, length or hash check failed); the cache then keeps what it held.
+#[derive(Debug, Args)]
+pub struct TrustUpdateArgs {
+    /// TUF repository URL (default: the public-good production repository,
+    /// `https://tuf-repo-cdn.sigstore.dev`).
+    #[arg(long, value_name = "URL", conflicts_with = "staging")]
+    pub tuf_url: Option<String>,
+
+    /// The repository's `root.json` to start trusting from. Needed for any repository but the
+    /// public-good ones, whose roots are embedded (for `vouch devstack`: `STATE/tuf_root.json`).
+    #[arg(long, value_name = "FILE")]
+    pub root: Option<PathBuf>,
+
+    /// Use the public-good staging repository, `https://tuf-repo-cdn.sigstage.dev`.
+    #[arg(long)]
+    pub staging: bool,
+
+    /// Cache directory of this repository (default: `$XDG_CACHE_HOME/vouch/tuf/<repository>`,
+    /// else `~/.cache/vouch/tuf/<repository>`).
+    #[arg(long, value_name = "DIR", env = crate::env::VOUCH_TUF_CACHE)]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// SBOM formats.

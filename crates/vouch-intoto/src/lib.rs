@@ -12,10 +12,15 @@
 #![forbid(unsafe_code)]
 
 mod ci;
+mod expect;
 mod provenance;
 mod statement;
 
 pub use ci::{BuildContext, CiError, Environment, GenericBuild, detect};
+pub use expect::{
+    CheckKind, Expectations, Finding, SLSA_PROVENANCE_V02, SignerExtensions, SourceRef,
+    check_provenance,
+};
 pub use provenance::{
     BuildDefinition, Builder, Provenance, RunDetails, RunMetadata, SLSA_PROVENANCE_V1,
 };

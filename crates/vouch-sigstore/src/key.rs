@@ -120,18 +120,18 @@ impl ManagedKey {
     }
 
     fn from_pkcs8(pkcs8: &[u8], origin: &str) -> Result<Self, KeyFileError> {
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8).map_err(|e| {
-            KeyFileError::Unsupported {
-                origin: origin.to_owned(),
-                message: e.to_string(),
-            }
-        })?;
-        let public = p256_spki(pair.public_key().as_ref()).map_err(|message| {
-            KeyFileError::Structure {
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8).map_err(|e| {
+                KeyFileError::Unsupported {
+                    origin: origin.to_owned(),
+                    message: e.to_string(),
+                }
+            })?;
+        let public =
+            p256_spki(pair.public_key().as_ref()).map_err(|message| KeyFileError::Structure {
                 origin: origin.to_owned(),
                 message,
-            }
-        })?;
+            })?;
         Ok(Self {
             pkcs8: zeroizing::Bytes(pkcs8.to_vec()),
             public,
@@ -195,16 +195,15 @@ impl ManagedKey {
         if passphrase.is_empty() {
             return Err(KeyFileError::EmptyPassphrase);
         }
-        let iterations = NonZeroU32::new(iterations)
-            .ok_or(KeyFileError::Crypto("zero PBKDF2 iterations"))?;
+        let iterations =
+            NonZeroU32::new(iterations).ok_or(KeyFileError::Crypto("zero PBKDF2 iterations"))?;
         let mut salt = [0u8; 16];
         let mut iv = [0u8; 16];
         aws_lc_rs::rand::fill(&mut salt).map_err(|_| KeyFileError::Crypto("no random salt"))?;
         aws_lc_rs::rand::fill(&mut iv).map_err(|_| KeyFileError::Crypto("no random IV"))?;
         let key = derive(passphrase, &salt, iterations);
         let cipher = PaddedBlockEncryptingKey::cbc_pkcs7(
-            UnboundCipherKey::new(&AES_256, &key.0)
-                .map_err(|_| KeyFileError::Crypto("AES key"))?,
+            UnboundCipherKey::new(&AES_256, &key.0).map_err(|_| KeyFileError::Crypto("AES key"))?,
         )
         .map_err(|_| KeyFileError::Crypto("AES-CBC key"))?;
         let mut data = self.pkcs8.0.clone();
@@ -487,7 +486,10 @@ mod tests {
         let back = ManagedKey::from_pem(pem.as_bytes(), Some(b"correct horse"), "k.pem").unwrap();
         assert_eq!(back.public_key_pem(), key.public_key_pem());
         let wrong = ManagedKey::from_pem(pem.as_bytes(), Some(b"battery staple"), "k.pem");
-        assert!(matches!(wrong, Err(KeyFileError::Decrypt { .. })), "{wrong:?}");
+        assert!(
+            matches!(wrong, Err(KeyFileError::Decrypt { .. })),
+            "{wrong:?}"
+        );
         let none = ManagedKey::from_pem(pem.as_bytes(), None, "k.pem");
         assert!(matches!(none, Err(KeyFileError::PassphraseRequired { .. })));
     }

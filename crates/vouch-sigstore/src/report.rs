@@ -53,6 +53,18 @@ pub enum CheckId {
     DsseSubject,
     /// Each log entry is from a trusted log and describes this bundle's signature and key.
     TlogEntry,
+    /// The signed statement is SLSA provenance of a known shape, with no unknown parameters
+    /// (only when provenance expectations are given).
+    ProvenancePredicate,
+    /// The source repository, from the certificate, is the expected one, and the provenance
+    /// agrees with the certificate.
+    SourceRepository,
+    /// The source ref (tag or branch), from the certificate, is the expected one, and the
+    /// provenance agrees.
+    SourceRef,
+    /// The builder, from the certificate's signer workflow, is the expected one, and the
+    /// provenance does not claim another.
+    Builder,
 }
 
 impl CheckId {
@@ -75,6 +87,10 @@ impl CheckId {
             CheckId::ArtifactDigest => "artifact-digest",
             CheckId::DsseSubject => "dsse-subject",
             CheckId::TlogEntry => "tlog-entry",
+            CheckId::ProvenancePredicate => "provenance-predicate",
+            CheckId::SourceRepository => "source-repository",
+            CheckId::SourceRef => "source-ref",
+            CheckId::Builder => "builder",
         }
     }
 }

@@ -61,7 +61,16 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         .unwrap_or(1)
         .min(jobs.len())
         .max(1);
-    let outcomes = verify_all(&verifier, &policy, &jobs, workers);
+    let expectations = vouch_intoto::Expectations {
+        source_uri: args.source_uri.clone(),
+        source_ref: match (&args.source_tag, &args.source_branch) {
+            (Some(t), _) => Some(vouch_intoto::SourceRef::Tag(t.clone())),
+            (None, Some(b)) => Some(vouch_intoto::SourceRef::Branch(b.clone())),
+            (None, None) => None,
+        },
+        builder_id: args.builder_id.clone(),
+    };
+    let outcomes = verify_all(&verifier, &policy, &expectations, &jobs, workers);
 
     let trust = verifier.trust();
     let out = match args.format {
@@ -172,7 +181,13 @@ fn default_bundle(path: &Path) -> Option<PathBuf> {
     })
 }
 
-fn verify_all(verifier: &Verifier, policy: &Policy, jobs: &[Job], workers: usize) -> Vec<Outcome> {
+fn verify_all(
+    verifier: &Verifier,
+    policy: &Policy,
+    expectations: &vouch_intoto::Expectations,
+    jobs: &[Job],
+    workers: usize,
+) -> Vec<Outcome> {
     let next = AtomicUsize::new(0);
     let mut results: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -182,7 +197,13 @@ fn verify_all(verifier: &Verifier, policy: &Policy, jobs: &[Job], workers: usize
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = jobs.get(i) else { break };
-                        done.push((i, verify_one(verifier, policy, job)));
+                        let mut outcome = verify_one(verifier, policy, job);
+                        if let Outcome::Report { report, .. } = &mut outcome
+                            && expectations.any()
+                        {
+                            check_provenance(report, expectations);
+                        }
+                        done.push((i, outcome));
                     }
                     done
                 })
@@ -195,6 +216,63 @@ fn verify_all(verifier: &Verifier, policy: &Policy, jobs: &[Job], workers: usize
     });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, o)| o).collect()
+}
+
+/// Adds the provenance checks to a report: on a verified attestation, what the statement and
+/// the certificate say against the expectations; otherwise, why they could not run.
+fn check_provenance(report: &mut Report, expectations: &vouch_intoto::Expectations) {
+    use vouch_intoto::CheckKind;
+    use vouch_sigstore::{Check, CheckId};
+    let id = |kind: CheckKind| match kind {
+        CheckKind::Predicate => CheckId::ProvenancePredicate,
+        CheckKind::SourceRepository => CheckId::SourceRepository,
+        CheckKind::SourceRef => CheckId::SourceRef,
+        CheckKind::Builder => CheckId::Builder,
+    };
+    let (statement, extensions) = match (&report.claims, &report.facts) {
+        (Some(claims), Some(facts)) if report.verified => {
+            (claims.statement.clone(), facts.extensions.clone())
+        }
+        (None, Some(_)) if report.verified => {
+            report.checks.push(
+                Check::failed(
+                    CheckId::ProvenancePredicate,
+                    "the bundle holds a signature, not an attestation; provenance needs an in-toto statement",
+                )
+                .with_hint("give the provenance bundle (a DSSE envelope) with --bundle"),
+            );
+            report.verified = false;
+            report.facts = None;
+            return;
+        }
+        _ => {
+            report.checks.push(Check::not_run(
+                CheckId::ProvenancePredicate,
+                "the bundle did not verify, so its provenance was not read",
+            ));
+            return;
+        }
+    };
+    let findings = vouch_intoto::check_provenance(&statement, &extensions, expectations);
+    for f in findings {
+        let mut check = if f.passed {
+            Check::passed(id(f.kind), f.message)
+        } else {
+            Check::failed(id(f.kind), f.message)
+        };
+        if let (Some(e), Some(x)) = (f.expected, f.found) {
+            check = check.with_values(e, x);
+        }
+        if !f.passed {
+            report.verified = false;
+        }
+        report.checks.push(check);
+    }
+    if !report.verified {
+        // Facts are what verification proved; a rejected input proves nothing.
+        report.facts = None;
+        report.claims = None;
+    }
 }
 
 fn verify_one(verifier: &Verifier, policy: &Policy, job: &Job) -> Outcome {

@@ -184,3 +184,307 @@ fn outside_ci_a_builder_must_be_described_and_bad_subjects_are_named() {
         assert!(err.contains(expected), "{subject}: {err}");
     }
 }
+
+const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// The OIDC claims of the release workflow run the GitHub environment above describes; `ref`
+/// and `job_workflow_ref` can be varied to play another signer.
+fn workflow_claims<'a>(git_ref: &'a str, job_workflow_ref: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("repository", "acme/app"),
+        ("repository_id", "11"),
+        ("repository_owner", "acme"),
+        ("repository_owner_id", "22"),
+        ("ref", git_ref),
+        ("sha", SHA),
+        (
+            "workflow_ref",
+            "acme/app/.github/workflows/release.yml@refs/tags/v1.0.0",
+        ),
+        ("job_workflow_ref", job_workflow_ref),
+        ("event_name", "push"),
+        ("run_id", "33"),
+        ("run_attempt", "1"),
+        ("runner_environment", "github-hosted"),
+    ]
+}
+
+const RELEASE_WORKFLOW: &str = "acme/app/.github/workflows/release.yml@refs/tags/v1.0.0";
+
+/// Writes provenance for `artifact` in the simulated job, with `edit` applied to the statement,
+/// signs it with a token carrying `claims`, and returns the bundle.
+fn signed_provenance(
+    stack: &Stack,
+    dir: &Path,
+    claims: &[(&str, &str)],
+    edit: impl Fn(&mut serde_json::Value),
+) -> std::path::PathBuf {
+    let out = run(provenance_cmd(dir).args(["--subject", "app.tgz", "-o", "prov.json"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut statement: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("prov.json")).unwrap()).unwrap();
+    edit(&mut statement);
+    std::fs::write(
+        dir.join("prov.json"),
+        serde_json::to_vec(&statement).unwrap(),
+    )
+    .unwrap();
+    let bundle = dir.join(format!(
+        "prov-{}.sigstore.json",
+        jiff::Timestamp::now().as_nanosecond()
+    ));
+    let signed = run(vouch()
+        .arg("attest")
+        .arg("--statement")
+        .arg(dir.join("prov.json"))
+        .args(["--identity-token", &stack.workflow_token(claims)])
+        .arg("--trust-config")
+        .arg(stack.trust_config())
+        .arg("--bundle")
+        .arg(&bundle));
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    bundle
+}
+
+fn verify_provenance(
+    stack: &Stack,
+    dir: &Path,
+    bundle: &Path,
+    extra: &[&str],
+) -> (i32, serde_json::Value) {
+    let out = run(vouch()
+        .arg("verify")
+        .arg(dir.join("app.tgz"))
+        .arg("--bundle")
+        .arg(bundle)
+        .arg("--trust-config")
+        .arg(stack.trust_config())
+        .args([
+            "--certificate-identity-regexp",
+            "https://github.com/acme/.*",
+        ])
+        .args(["--certificate-oidc-issuer", &stack.url()])
+        .args(["--format", "json"])
+        .args(extra));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), report)
+}
+
+fn failed_check(report: &serde_json::Value) -> (String, String, String) {
+    let c = report["results"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["status"] == "failed")
+        .unwrap_or_else(|| panic!("no failed check: {report}"));
+    (
+        c["id"].as_str().unwrap().to_owned(),
+        c["expected"].as_str().unwrap_or_default().to_owned(),
+        c["found"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[test]
+fn provenance_is_verified_against_source_ref_and_builder_from_the_certificate() {
+    let stack = Stack::start();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("app.tgz"), b"the app\n").unwrap();
+    let good = signed_provenance(
+        &stack,
+        work.path(),
+        &workflow_claims("refs/tags/v1.0.0", RELEASE_WORKFLOW),
+        |_| {},
+    );
+    let expect = [
+        "--source-uri",
+        "github.com/acme/app",
+        "--source-tag",
+        "v1.0.0",
+        "--builder-id",
+        "https://github.com/acme/app/.github/workflows/release.yml",
+    ];
+    let (code, report) = verify_provenance(&stack, work.path(), &good, &expect);
+    assert_eq!(code, 0, "{report}");
+    let ids: Vec<_> = report["results"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    for id in [
+        "provenance-predicate",
+        "source-repository",
+        "source-ref",
+        "builder",
+    ] {
+        assert!(ids.contains(&id.to_owned()), "{ids:?}");
+    }
+
+    // Wrong expectations, each named with expected and found.
+    for (flag, value, check, expected, found) in [
+        (
+            "--source-uri",
+            "github.com/acme/other",
+            "source-repository",
+            "https://github.com/acme/other",
+            "https://github.com/acme/app",
+        ),
+        (
+            "--source-tag",
+            "v2.0.0",
+            "source-ref",
+            "refs/tags/v2.0.0",
+            "refs/tags/v1.0.0",
+        ),
+        (
+            "--source-branch",
+            "main",
+            "source-ref",
+            "refs/heads/main",
+            "refs/tags/v1.0.0",
+        ),
+        (
+            "--builder-id",
+            "https://github.com/acme/app/.github/workflows/other.yml",
+            "builder",
+            "https://github.com/acme/app/.github/workflows/other.yml",
+            "https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.0.0",
+        ),
+    ] {
+        let (code, report) = verify_provenance(&stack, work.path(), &good, &[flag, value]);
+        assert_eq!(code, 1, "{flag} {value}: {report}");
+        assert_eq!(
+            failed_check(&report),
+            (check.to_owned(), expected.to_owned(), found.to_owned()),
+            "{flag} {value}"
+        );
+    }
+
+    // Another artifact is not a subject.
+    std::fs::write(work.path().join("other.tgz"), b"other").unwrap();
+    let out = run(vouch()
+        .arg("verify")
+        .arg(work.path().join("other.tgz"))
+        .arg("--bundle")
+        .arg(&good)
+        .arg("--trust-config")
+        .arg(stack.trust_config())
+        .args([
+            "--certificate-identity-regexp",
+            "https://github.com/acme/.*",
+        ])
+        .args(["--certificate-oidc-issuer", &stack.url()])
+        .args(expect));
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn provenance_claims_that_disagree_with_the_signer_are_rejected() {
+    let stack = Stack::start();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("app.tgz"), b"the app\n").unwrap();
+    let claims = workflow_claims("refs/tags/v1.0.0", RELEASE_WORKFLOW);
+
+    // The predicate claims another repository than the certificate's.
+    let bundle = signed_provenance(&stack, work.path(), &claims, |s| {
+        s["predicate"]["buildDefinition"]["externalParameters"]["workflow"]["repository"] =
+            serde_json::json!("https://github.com/trusted/builder");
+        s["predicate"]["buildDefinition"]["resolvedDependencies"][0]["uri"] =
+            serde_json::json!("git+https://github.com/trusted/builder@refs/tags/v1.0.0");
+    });
+    let (code, report) = verify_provenance(
+        &stack,
+        work.path(),
+        &bundle,
+        &["--source-uri", "github.com/acme/app"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(failed_check(&report).0, "source-repository");
+
+    // The predicate claims another commit.
+    let bundle = signed_provenance(&stack, work.path(), &claims, |s| {
+        s["predicate"]["buildDefinition"]["resolvedDependencies"][0]["digest"]["gitCommit"] =
+            serde_json::json!("ffffffffffffffffffffffffffffffffffffffff");
+    });
+    let (code, report) = verify_provenance(
+        &stack,
+        work.path(),
+        &bundle,
+        &["--source-uri", "github.com/acme/app"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        failed_check(&report),
+        (
+            "source-repository".to_owned(),
+            SHA.to_owned(),
+            "ffffffffffffffffffffffffffffffffffffffff".to_owned()
+        )
+    );
+
+    // A trusted builder named in the predicate, but signed by an untrusted workflow.
+    let untrusted = workflow_claims(
+        "refs/tags/v1.0.0",
+        "acme/app/.github/workflows/untrusted.yml@refs/tags/v1.0.0",
+    );
+    let trusted = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.0.0";
+    let bundle = signed_provenance(&stack, work.path(), &untrusted, |s| {
+        s["predicate"]["runDetails"]["builder"]["id"] = serde_json::json!(trusted);
+    });
+    let (code, report) =
+        verify_provenance(&stack, work.path(), &bundle, &["--builder-id", trusted]);
+    assert_eq!(code, 1);
+    let (check, expected, found) = failed_check(&report);
+    assert_eq!(check, "builder");
+    assert_eq!(expected, trusted);
+    assert!(found.contains("untrusted.yml"), "{found}");
+
+    // An unknown external parameter is reported, not accepted.
+    let bundle = signed_provenance(&stack, work.path(), &claims, |s| {
+        s["predicate"]["buildDefinition"]["externalParameters"]["surprise"] =
+            serde_json::json!("x");
+    });
+    let (code, report) = verify_provenance(
+        &stack,
+        work.path(),
+        &bundle,
+        &["--source-uri", "github.com/acme/app"],
+    );
+    assert_eq!(code, 1);
+    let (check, _, found) = failed_check(&report);
+    assert_eq!(
+        (check.as_str(), found.as_str()),
+        ("provenance-predicate", "surprise")
+    );
+
+    // A message signature is not provenance.
+    let sig = work.path().join("app.tgz.sigstore.json");
+    let out = run(vouch()
+        .arg("sign")
+        .arg(work.path().join("app.tgz"))
+        .args(["--identity-token", &stack.workflow_token(&claims)])
+        .arg("--trust-config")
+        .arg(stack.trust_config()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, report) = verify_provenance(
+        &stack,
+        work.path(),
+        &sig,
+        &["--source-uri", "github.com/acme/app"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(failed_check(&report).0, "provenance-predicate");
+}

@@ -59,6 +59,38 @@ impl Stack {
         .unwrap()
     }
 
+    /// A GitHub-Actions-like token: the workflow identity and its claims, which the devstack's
+    /// Fulcio turns into certificate extensions as the real one does.
+    pub fn workflow_token(&self, claims: &[(&str, &str)]) -> String {
+        let shared = self.running.as_ref().unwrap().shared();
+        let claims: BTreeMap<String, String> = claims
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let sub = format!(
+            "repo:{}:ref:{}",
+            claims
+                .get("repository")
+                .map(String::as_str)
+                .unwrap_or("x/y"),
+            claims
+                .get("ref")
+                .map(String::as_str)
+                .unwrap_or("refs/heads/main")
+        );
+        vouch_devstack::oidc::mint(
+            &shared.keys.oidc,
+            &shared.base_url,
+            &vouch_devstack::oidc::TokenRequest {
+                subject: vouch_devstack::oidc::Subject::Other(sub),
+                ttl: 600,
+                claims,
+            },
+            jiff::Timestamp::now().as_second(),
+        )
+        .unwrap()
+    }
+
     pub fn token(&self, email: &str) -> String {
         self.token_at(email, 600, 0)
     }

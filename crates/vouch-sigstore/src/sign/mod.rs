@@ -18,10 +18,10 @@ use sigstore_sign::crypto::KeyPair;
 use sigstore_sign::fulcio::FulcioClient;
 pub use sigstore_sign::oidc::IdentityToken;
 use sigstore_sign::rekor::RekorApiVersion;
+use sigstore_sign::reqwest;
 use sigstore_sign::trust_root::SigningConfig as TufSigningConfig;
 use sigstore_sign::tsa::TimestampClient;
 use sigstore_sign::{SigningServices, types as st};
-use sigstore_sign::reqwest;
 use std::sync::Arc;
 use vouch_digest::{Algorithm, Digest};
 
@@ -545,13 +545,14 @@ impl Signer {
             .await
             .map_err(spent)?;
         let certificate = response.leaf_certificate().clone();
-        let info = sigstore_sign::crypto::x509::parse_certificate_info(&certificate).map_err(
-            |e| SignError::BadResponse {
-                service: Service::Fulcio,
-                url: url.clone(),
-                message: format!("the certificate does not parse: {e}"),
-            },
-        )?;
+        let info =
+            sigstore_sign::crypto::x509::parse_certificate_info(&certificate).map_err(|e| {
+                SignError::BadResponse {
+                    service: Service::Fulcio,
+                    url: url.clone(),
+                    message: format!("the certificate does not parse: {e}"),
+                }
+            })?;
         let found_identity = info
             .identity
             .as_ref()
@@ -755,9 +756,8 @@ pub fn statement_subject_digest(statement: &[u8]) -> Result<Digest, SignError> {
             .and_then(|d| d.get(name))
             .and_then(serde_json::Value::as_str)
         {
-            return Digest::from_hex(algorithm, hex).map_err(|e| {
-                SignError::Statement(format!("subject[0].digest.{name}: {e}"))
-            });
+            return Digest::from_hex(algorithm, hex)
+                .map_err(|e| SignError::Statement(format!("subject[0].digest.{name}: {e}")));
         }
     }
     Err(SignError::Statement(

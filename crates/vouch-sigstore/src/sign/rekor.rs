@@ -9,8 +9,8 @@ use super::retry::{Failure, transient_status};
 use super::{Service, SignError};
 use base64::Engine as _;
 use serde_json::json;
-use sigstore_sign::reqwest;
 use sigstore_sign::rekor::{HashedRekordV2, LogEntry, RekorV2Client, RekorV2KeyDetails};
+use sigstore_sign::reqwest;
 use sigstore_types::{
     DerCertificate, DerPublicKey, DsseEnvelope, KindVersion, Sha256Hash, SignatureBytes,
     TransparencyLogEntry,
@@ -190,7 +190,8 @@ pub(crate) async fn submit_v2(
             // entry is instead a `hashedrekord/0.0.2` over the SHA-256 of the envelope's
             // pre-authentication encoding, which is exactly what the envelope signature signs:
             // the same binding, in the form `sigstore-sign` itself uses.
-            let pae = sigstore_types::dsse::pae(&envelope.payload_type, envelope.payload.as_bytes());
+            let pae =
+                sigstore_types::dsse::pae(&envelope.payload_type, envelope.payload.as_bytes());
             let digest = sigstore_sign::crypto::sha256(&pae);
             let inner = Entry::HashedRekord {
                 digest: &digest,
