@@ -57,6 +57,9 @@ self_sbom() {
         target/debug/vouch sbom check target/vouch.cdx.json "${schemas[@]}"
 }
 step "own SBOM" self_sbom
+# The README's main job, as written there: the offline release rehearsal on the bundled example.
+step "quick start (release rehearsal)" target/debug/vouch release --devstack \
+    --sbom examples/demo-app --out target/release-rehearsal examples/demo-app/dist/demo-app-0.1.0.tar.gz
 step "cargo deny (licenses, bans, sources)" cargo deny --locked check licenses bans sources
 if [ "$fuzz_seconds" != 0 ]; then
     step "fuzz (${fuzz_seconds}s per target)" scripts/fuzz.sh "$fuzz_seconds"

@@ -38,6 +38,8 @@ pub enum Command {
     Key(KeyArgs),
     /// Write SLSA provenance (an in-toto statement) for build outputs, from the CI environment
     Provenance(ProvenanceArgs),
+    /// The release step: SBOM, provenance, signatures and signed attestations, in one directory
+    Release(ReleaseArgs),
     /// Show the trusted root that verification uses
     Trust(TrustArgs),
     /// Run a local Sigstore (Fulcio, Rekor, TSA, OIDC, TUF) on loopback, for tests only
@@ -378,6 +380,39 @@ pub struct ProvenanceArgs {
     /// When the build started (RFC 3339).
     #[arg(long, value_name = "TIME")]
     pub started_on: Option<String>,
+}
+
+/// `vouch release`.
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The release artifacts: each is signed, and is a subject of the SBOM and provenance
+    /// attestations.
+    #[arg(required = true, value_name = "ARTIFACT")]
+    pub artifacts: Vec<PathBuf>,
+
+    /// Source tree (or lockfile) the SBOM describes.
+    #[arg(long, value_name = "PATH", default_value = ".")]
+    pub sbom: PathBuf,
+
+    /// Version of the released software, recorded in the SBOM.
+    #[arg(long = "release-version", value_name = "VERSION")]
+    pub release_version: Option<String>,
+
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "release")]
+    pub out: PathBuf,
+
+    /// Rehearse offline: start an embedded devstack, sign against it, verify everything at the
+    /// end, and leave its `trust_config.json` in the output directory.
+    #[arg(long, conflicts_with_all = ["identity_token", "key", "trust_config", "signing_config", "trusted_root", "staging"])]
+    pub devstack: bool,
+
+    /// Provenance outside GitHub Actions and GitLab CI: the builder's ID.
+    #[arg(long, value_name = "URI")]
+    pub builder_id: Option<String>,
+
+    #[command(flatten)]
+    pub signing: SigningArgs,
 }
 
 /// `vouch key`.

@@ -5,6 +5,7 @@ mod devstack;
 mod key;
 mod lock_check;
 mod provenance;
+mod release;
 mod sbom;
 mod sbom_check;
 mod sign;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Attest(args) => attest::run(&args),
         Command::Key(args) => key::run(&args),
         Command::Provenance(args) => provenance::run(&args),
+        Command::Release(args) => release::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Trust(args) => trust::run(&args),
         Command::Devstack(args) => devstack::run(&args),

@@ -51,7 +51,7 @@ pub fn run(args: &SbomArgs) -> anyhow::Result<Status> {
 
 /// Reads one lockfile or every lockfile under a directory into one inventory. Returns the
 /// default subject name (the directory's name) with it.
-fn collect(path: &Path, include_vendored: bool) -> anyhow::Result<(String, Inventory)> {
+pub(crate) fn collect(path: &Path, include_vendored: bool) -> anyhow::Result<(String, Inventory)> {
     let meta = fs_err::metadata(path)
         .map_err(|e| anyhow::Error::new(e).context(format!("cannot read `{}`", path.display())))?;
     if meta.is_file() {
@@ -135,4 +135,22 @@ fn subject_name_for(dir: &Path) -> String {
 
 fn random_uuid() -> String {
     vouch_digest::random_uuid_v4()
+}
+
+/// A CycloneDX 1.6 SBOM of the lockfiles under `path`, for `vouch release`.
+pub(crate) fn cyclonedx(path: &Path, version: Option<String>) -> anyhow::Result<Vec<u8>> {
+    let (name, inventory) = collect(path, false)?;
+    let options = Options {
+        created: settings::created_time()?,
+        serial: None,
+        tool_name: "vouch".to_owned(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    vouch_sbom::encode(
+        SbomFormat::CycloneDxJson(CdxVersion::V1_6),
+        &Subject { name, version },
+        &inventory,
+        &options,
+    )
+    .context("cannot encode the SBOM")
 }

@@ -15,11 +15,21 @@ use crate::env;
 /// Builds the signer the arguments describe.
 pub async fn signer(args: &SigningArgs) -> anyhow::Result<Signer> {
     let (config, trust) = deployment(args)?;
-    let services = Services::select(&config, args.rekor_version)?;
     let credential = match &args.key {
         Some(path) => Credential::Key(managed_key(path)?),
         None => Credential::Keyless(identity_token(args, &config).await?),
     };
+    signer_for(args, config, trust, credential)
+}
+
+/// A signer for a deployment and credential chosen by the caller (`vouch release --devstack`).
+pub fn signer_for(
+    args: &SigningArgs,
+    config: SigningConfig,
+    trust: TrustMaterial,
+    credential: Credential,
+) -> anyhow::Result<Signer> {
+    let services = Services::select(&config, args.rekor_version)?;
     let retry = RetryPolicy {
         attempts: args.attempts,
         request_timeout: std::time::Duration::from_secs(args.timeout),

@@ -11,6 +11,7 @@
 mod faults;
 mod lock_check;
 mod provenance;
+mod release;
 mod sbom;
 mod sbom_check;
 mod sign;
