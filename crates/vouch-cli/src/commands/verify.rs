@@ -197,13 +197,7 @@ fn verify_all(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(job) = jobs.get(i) else { break };
-                        let mut outcome = verify_one(verifier, policy, job);
-                        if let Outcome::Report { report, .. } = &mut outcome
-                            && expectations.any()
-                        {
-                            check_provenance(report, expectations);
-                        }
-                        done.push((i, outcome));
+                        done.push((i, verify_one(verifier, policy, expectations, job)));
                     }
                     done
                 })
@@ -275,30 +269,113 @@ fn check_provenance(report: &mut Report, expectations: &vouch_intoto::Expectatio
     }
 }
 
-fn verify_one(verifier: &Verifier, policy: &Policy, job: &Job) -> Outcome {
+fn verify_one(
+    verifier: &Verifier,
+    policy: &Policy,
+    expectations: &vouch_intoto::Expectations,
+    job: &Job,
+) -> Outcome {
     let Some(bundle_path) = &job.bundle else {
         return Outcome::Unreadable(format!(
             "no bundle found for `{}` (looked for `{0}.sigstore.json` and `{0}.sigstore`); pass --bundle FILE",
             job.input
         ));
     };
-    let bundle = match read_limited(bundle_path, vouch_sigstore::MAX_BUNDLE_BYTES, "bundle") {
+    let bytes = match read_limited(bundle_path, vouch_sigstore::MAX_BUNDLE_BYTES, "bundle") {
         Ok(b) => b,
         Err(e) => return Outcome::Unreadable(format!("{e:#}")),
     };
-    let report = match &job.artifact {
-        Artifact::Digest(d) => verifier.verify(&bundle, ArtifactInput::Digest(d.clone()), policy),
-        Artifact::File(path) => {
-            let mut file = match fs_err::File::open(path) {
-                Ok(f) => std::io::BufReader::with_capacity(256 * 1024, f),
-                Err(e) => return Outcome::Unreadable(e.to_string()),
-            };
-            verifier.verify(&bundle, ArtifactInput::Reader(&mut file), policy)
+    // A file may hold several bundles: an npm attestations document, or the JSON Lines that
+    // `gh attestation download` writes. The input verifies if one of them does; otherwise the
+    // report of the one that got furthest is shown.
+    let mut best: Option<Report> = None;
+    for candidate in bundle_candidates(&bytes) {
+        let mut report = match &job.artifact {
+            Artifact::Digest(d) => {
+                verifier.verify(&candidate, ArtifactInput::Digest(d.clone()), policy)
+            }
+            Artifact::File(path) => {
+                let mut file = match fs_err::File::open(path) {
+                    Ok(f) => std::io::BufReader::with_capacity(256 * 1024, f),
+                    Err(e) => return Outcome::Unreadable(e.to_string()),
+                };
+                verifier.verify(&candidate, ArtifactInput::Reader(&mut file), policy)
+            }
+        };
+        if expectations.any() {
+            check_provenance(&mut report, expectations);
         }
+        let passed = |r: &Report| {
+            r.checks
+                .iter()
+                .filter(|c| c.status == Status::Passed)
+                .count()
+        };
+        let better = match &best {
+            None => true,
+            Some(b) => {
+                report.verified && !b.verified || (!b.verified && passed(&report) > passed(b))
+            }
+        };
+        if better {
+            let done = report.verified;
+            best = Some(report);
+            if done {
+                break;
+            }
+        }
+    }
+    match best {
+        Some(report) => Outcome::Report {
+            bundle: bundle_path.clone(),
+            report: Box::new(report),
+        },
+        None => Outcome::Unreadable(format!("`{}` holds no bundle", bundle_path.display())),
+    }
+}
+
+/// The bundles in a bundle file: the file itself, the `bundle` of each entry of an npm
+/// attestations document (`{"attestations": [{"predicateType", "bundle"}]}`), or each line of a
+/// JSON Lines file (a bundle, or an object with a `bundle`).
+fn bundle_candidates(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let inner = |v: &serde_json::Value| -> Option<Vec<u8>> {
+        let b = if v.get("mediaType").is_some() {
+            v
+        } else {
+            v.get("bundle")?
+        };
+        serde_json::to_vec(b).ok()
     };
-    Outcome::Report {
-        bundle: bundle_path.clone(),
-        report: Box::new(report),
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(v) => {
+            if let Some(list) = v.get("attestations").and_then(serde_json::Value::as_array) {
+                let found: Vec<_> = list.iter().filter_map(inner).collect();
+                if !found.is_empty() {
+                    return found;
+                }
+            }
+            vec![bytes.to_vec()]
+        }
+        Err(_) => {
+            let lines: Vec<_> = bytes
+                .split(|b| *b == b'\n')
+                .filter(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+                .collect();
+            let parsed: Option<Vec<_>> = lines
+                .iter()
+                .map(|l| {
+                    serde_json::from_slice::<serde_json::Value>(l)
+                        .ok()
+                        .as_ref()
+                        .and_then(inner)
+                })
+                .collect();
+            match parsed {
+                Some(found) if lines.len() > 1 && !found.is_empty() => found,
+                // Not JSON Lines either: the verifier reports the syntax error with its place.
+                _ => vec![bytes.to_vec()],
+            }
+        }
     }
 }
 

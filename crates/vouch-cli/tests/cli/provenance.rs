@@ -488,3 +488,70 @@ fn provenance_claims_that_disagree_with_the_signer_are_rejected() {
     assert_eq!(code, 1);
     assert_eq!(failed_check(&report).0, "provenance-predicate");
 }
+
+#[test]
+fn attestation_documents_and_json_lines_verify_by_their_matching_bundle() {
+    let stack = Stack::start();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("app.tgz"), b"the app\n").unwrap();
+    let claims = workflow_claims("refs/tags/v1.0.0", RELEASE_WORKFLOW);
+    let provenance = signed_provenance(&stack, work.path(), &claims, |_| {});
+    let out = run(vouch()
+        .arg("sign")
+        .arg(work.path().join("app.tgz"))
+        .args(["--identity-token", &stack.workflow_token(&claims)])
+        .arg("--trust-config")
+        .arg(stack.trust_config()));
+    assert!(out.status.success());
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    };
+    let signature = read(&work.path().join("app.tgz.sigstore.json"));
+    let attestation = read(&provenance);
+
+    // The npm registry's attestations document: the signature first, the provenance second.
+    let npm = work.path().join("attestations.json");
+    std::fs::write(
+        &npm,
+        serde_json::to_vec(&serde_json::json!({"attestations": [
+            {"predicateType": "https://github.com/npm/attestation/tree/main/specs/publish/v0.1", "bundle": signature},
+            {"predicateType": "https://slsa.dev/provenance/v1", "bundle": attestation},
+        ]}))
+        .unwrap(),
+    )
+    .unwrap();
+    // `gh attestation download`: one bundle per line.
+    let jsonl = work.path().join("attestations.jsonl");
+    std::fs::write(
+        &jsonl,
+        format!(
+            "{}\n{}\n",
+            serde_json::to_string(&signature).unwrap(),
+            serde_json::to_string(&attestation).unwrap()
+        ),
+    )
+    .unwrap();
+    for file in [&npm, &jsonl] {
+        let (code, report) = verify_provenance(
+            &stack,
+            work.path(),
+            file,
+            &[
+                "--source-uri",
+                "github.com/acme/app",
+                "--source-tag",
+                "v1.0.0",
+            ],
+        );
+        assert_eq!(code, 0, "{}: {report}", file.display());
+        assert_eq!(
+            report["results"][0]["claims"]["predicate_type"],
+            "https://slsa.dev/provenance/v1"
+        );
+        // With the wrong tag, no bundle in the file verifies; the provenance's report, which
+        // got furthest, is shown.
+        let (code, report) = verify_provenance(&stack, work.path(), file, &["--source-tag", "v9"]);
+        assert_eq!(code, 1);
+        assert_eq!(failed_check(&report).0, "source-ref");
+    }
+}
