@@ -26,9 +26,11 @@ pub const GOPATH: &str = "GOPATH";
 /// NuGet's global packages folder (same as `--nuget-packages`).
 pub const NUGET_PACKAGES: &str = "NUGET_PACKAGES";
 
-/// An OIDC identity token for keyless signing (same as `--identity-token`; the Sigstore
-/// clients' common variable, which GitLab CI's `id_tokens` also fills).
-pub const SIGSTORE_ID_TOKEN: &str = "SIGSTORE_ID_TOKEN";
+// Identity tokens for keyless signing: `SIGSTORE_ID_TOKEN` (same as `--identity-token`; GitLab
+// CI's `id_tokens` fills it), and the ambient CI credentials (`ACTIONS_ID_TOKEN_REQUEST_URL` and
+// `_TOKEN`, `GITLAB_CI`, `BUILDKITE`, `CIRCLECI`, `K_SERVICE`, `CLOUD_RUN_JOB`,
+// `BUILDER_OUTPUT`, `PATH`) are read by `vouch_sigstore::token` from the environment snapshot
+// the signing commands pass it; `vouch_sigstore::token::vars` lists them.
 
 /// The passphrase of a managed key (`vouch key generate`, `vouch sign --key`).
 pub const VOUCH_PASSWORD: &str = "VOUCH_PASSWORD";

@@ -14,6 +14,7 @@ pub mod key;
 mod policy;
 mod report;
 pub mod sign;
+pub mod token;
 mod trust;
 mod verify;
 
@@ -21,9 +22,9 @@ pub use policy::{GithubClaim, KeyError, Matcher, PatternError, Policy};
 pub use report::{
     Check, CheckId, Claims, Facts, Hints, LogEntryFact, REPORT_VERSION, Report, Status,
 };
-pub use trust::{Authority, Instance, MAX_TRUST_BYTES, TrustError, TrustMaterial, TrustSummary};
 pub use sign::{
     Credential, RekorVersion, RetryPolicy, Service, Services, SignError, Signed, Signer,
     SigningConfig,
 };
+pub use trust::{Authority, Instance, MAX_TRUST_BYTES, TrustError, TrustMaterial, TrustSummary};
 pub use verify::{ArtifactInput, IN_TOTO_PAYLOAD_TYPE, MAX_BUNDLE_BYTES, Verifier};

@@ -9,7 +9,7 @@ use vouch_sigstore::{
     Credential, Instance, RetryPolicy, Services, Signer, SigningConfig, TrustMaterial,
 };
 
-use crate::cli::SigningArgs;
+use crate::cli::{OAuthFlowArg, SigningArgs};
 use crate::env;
 
 /// Builds the signer the arguments describe.
@@ -122,32 +122,55 @@ fn managed_key(path: &Path) -> anyhow::Result<ManagedKey> {
     Ok(ManagedKey::from_pem(&bytes, pass.as_deref(), &origin)?)
 }
 
-/// The identity token: `--identity-token`, then `SIGSTORE_ID_TOKEN`.
+/// The identity token: `--identity-token`, `SIGSTORE_ID_TOKEN`, ambient CI credentials, then
+/// (on a terminal, unless `--oauth-flow none`) an interactive sign-in. Checked before use.
 async fn identity_token(
     args: &SigningArgs,
-    _config: &SigningConfig,
+    config: &SigningConfig,
 ) -> anyhow::Result<vouch_sigstore::sign::IdentityToken> {
-    let explicit = args
-        .identity_token
-        .clone()
-        .or_else(|| std::env::var(env::SIGSTORE_ID_TOKEN).ok())
-        .filter(|t| !t.trim().is_empty());
-    let Some(raw) = explicit else {
-        bail!(
-            "no identity token: pass `--identity-token`, set `{}`, or sign with `--key`",
-            env::SIGSTORE_ID_TOKEN
-        );
-    };
-    let token = vouch_sigstore::sign::IdentityToken::from_jwt(raw.trim()).map_err(|_| {
-        anyhow::anyhow!("the identity token is not a JWT (header.payload.signature)")
-    })?;
-    if token.is_expired() {
-        return Err(crate::output::error_with_hint(
-            format!("the identity token expired at {}", token.expiration()),
-            "identity tokens live minutes: request a fresh one just before signing",
-        ));
+    use vouch_sigstore::token::{Environment, Interactive, TokenRequest};
+    let http = vouch_sigstore::sign::http_client(std::time::Duration::from_secs(args.timeout))?;
+    let mut request = TokenRequest::new(Environment::from_vars(std::env::vars()), http);
+    if let Some(t) = &args.identity_token {
+        request = request.explicit_token(t.clone());
     }
-    Ok(token)
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let interactive = match args.oauth_flow {
+        OAuthFlowArg::None => Interactive::Never,
+        _ if !terminal => Interactive::Never,
+        OAuthFlowArg::Auto => Interactive::Auto,
+        OAuthFlowArg::Browser => Interactive::Browser,
+        OAuthFlowArg::Device => Interactive::Device,
+    };
+    let issuer = args
+        .oidc_issuer
+        .clone()
+        .or_else(|| config.oidc_url().map(str::to_owned))
+        .unwrap_or_else(|| vouch_sigstore::token::PUBLIC_GOOD_ISSUER.to_owned());
+    request = request
+        .interactive(interactive)
+        .issuer(issuer, args.oidc_client_id.clone())
+        .browser_opener(std::sync::Arc::new(|url: &str| open::that(url).is_ok()));
+    let say = |line: &str| eprintln!("{line}");
+    match vouch_sigstore::token::obtain(&request, &say).await {
+        Ok((token, source)) => {
+            eprintln!("identity: {} (token from {source})", token.identity());
+            Ok(token)
+        }
+        Err(e) => {
+            // The cause (expired when, which audience) belongs on the same line as the error.
+            let mut message = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                message.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            Err(match e.hint() {
+                Some(hint) => crate::output::error_with_hint(message, hint),
+                None => anyhow::anyhow!(message),
+            })
+        }
+    }
 }
 
 /// Writes a bundle atomically: a reader sees the old file or the whole new one.

@@ -354,6 +354,17 @@ fn raw_claims(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// The HTTP client vouch talks to the Sigstore services with: rustls on aws-lc-rs, the given
+/// request timeout, vouch's user agent.
+pub fn http_client(request_timeout: std::time::Duration) -> Result<reqwest::Client, SignError> {
+    reqwest::Client::builder()
+        .timeout(request_timeout)
+        .connect_timeout(request_timeout.min(std::time::Duration::from_secs(10)))
+        .user_agent(concat!("vouch/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| SignError::Internal(format!("HTTP client: {e}")))
+}
+
 impl Signer {
     /// A signer for `services`, whose bundles must verify against `trust`.
     pub fn new(
@@ -745,13 +756,13 @@ pub fn statement_subject_digest(statement: &[u8]) -> Result<Digest, SignError> {
     }
     let value: serde_json::Value = serde_json::from_slice(statement)
         .map_err(|e| SignError::Statement(format!("not JSON: {e}")))?;
-    let subjects = value
+    let first = value
         .get("subject")
         .and_then(serde_json::Value::as_array)
-        .filter(|s| !s.is_empty())
+        .and_then(|s| s.first())
         .ok_or_else(|| SignError::Statement("the statement has no subject".into()))?;
     for (algorithm, name) in [(Algorithm::Sha256, "sha256"), (Algorithm::Sha512, "sha512")] {
-        if let Some(hex) = subjects[0]
+        if let Some(hex) = first
             .get("digest")
             .and_then(|d| d.get(name))
             .and_then(serde_json::Value::as_str)
