@@ -34,3 +34,11 @@ pub const NUGET_PACKAGES: &str = "NUGET_PACKAGES";
 
 /// The passphrase of a managed key (`vouch key generate`, `vouch sign --key`).
 pub const VOUCH_PASSWORD: &str = "VOUCH_PASSWORD";
+
+/// The TUF cache directory of one repository: what `vouch trust update` writes (same as its
+/// `--cache-dir`) and what `vouch trust show` and `vouch verify` read. Default:
+/// `$XDG_CACHE_HOME/vouch/tuf/<repository>`, one directory per repository URL.
+pub const VOUCH_TUF_CACHE: &str = "VOUCH_TUF_CACHE";
+
+/// The base directory for caches (XDG Base Directory specification); `~/.cache` when unset.
+pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";

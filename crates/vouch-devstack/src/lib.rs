@@ -12,6 +12,11 @@
 //! - `trusted_root.json`, `signing_config.json`, `trust_config.json`: the trust material clients
 //!   need, rewritten at every start with the current URL;
 //! - `devstack.json`: the URL the stack serves at, for `vouch devstack token`;
+//! - `tuf_root.json`: the TUF root clients bootstrap from (`1.root.json` unless the TUF root
+//!   key was replaced), for `vouch trust update --root` and `sigstore trust-instance`;
+//! - `tuf/`: the TUF repository served under `/tuf/` (see [`tuf`]): `N.root.json`,
+//!   `timestamp.json`, `N.snapshot.json`, `N.targets.json`, `targets/<sha256>.<name>`, and
+//!   `state.json`, the version counter that keeps versions growing across restarts;
 //! - `ready`: written once the server accepts connections, removed at shutdown.
 
 #![forbid(unsafe_code)]
@@ -25,6 +30,7 @@ pub mod pem;
 pub mod rekor;
 mod server;
 pub mod tsa;
+pub mod tuf;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -107,6 +107,7 @@ fn router(shared: AppState) -> Router {
         .merge(fulcio::routes())
         .merge(rekor::routes())
         .merge(tsa::routes())
+        .merge(crate::tuf::routes(&shared))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared)
 }

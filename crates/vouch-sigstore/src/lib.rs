@@ -16,6 +16,7 @@ mod report;
 pub mod sign;
 pub mod token;
 mod trust;
+pub mod tuf;
 mod verify;
 
 pub use policy::{GithubClaim, KeyError, Matcher, PatternError, Policy};

@@ -100,8 +100,10 @@ fn subject_arg(arg: &str) -> anyhow::Result<Vec<ResourceDescriptor>> {
     if digest_part.starts_with("sha256:") || digest_part.starts_with("sha512:") {
         let digest = Digest::from_prefixed(digest_part)
             .map_err(|e| anyhow::anyhow!("`--subject {arg}`: {e}"))?;
-        let mut d = ResourceDescriptor::default();
-        d.name = name.map(str::to_owned);
+        let mut d = ResourceDescriptor {
+            name: name.map(str::to_owned),
+            ..ResourceDescriptor::default()
+        };
         d.digest.insert(
             digest.algorithm().name().to_owned(),
             digest.hex().to_owned(),

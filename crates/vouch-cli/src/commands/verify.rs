@@ -313,9 +313,8 @@ fn verify_one(
         };
         let better = match &best {
             None => true,
-            Some(b) => {
-                report.verified && !b.verified || (!b.verified && passed(&report) > passed(b))
-            }
+            // Once a bundle verified, nothing replaces it; until then, the furthest report.
+            Some(b) => !b.verified && (report.verified || passed(&report) > passed(b)),
         };
         if better {
             let done = report.verified;

@@ -14,7 +14,7 @@ use super::sign::Stack;
 use super::{run, vouch};
 
 /// What the proxy does with one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 enum Fault {
     /// Close the connection without answering.
     Drop,
@@ -163,7 +163,7 @@ async fn serve(
         Ok(r) => r,
         Err(_) => return Ok(()),
     };
-    if fault == Some(Fault::ForwardThenDrop) {
+    if matches!(fault, Some(Fault::ForwardThenDrop)) {
         return Ok(());
     }
     let status = response.status();

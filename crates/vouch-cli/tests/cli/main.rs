@@ -15,6 +15,7 @@ mod release;
 mod sbom;
 mod sbom_check;
 mod sign;
+mod trust_update;
 mod verify;
 
 use std::path::{Path, PathBuf};
@@ -47,7 +48,10 @@ pub fn schema_dir() -> Option<PathBuf> {
 /// A `vouch` command with a fixed creation time and no inherited schema directory.
 pub fn vouch() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_vouch"));
+    // No TUF cache of the developer's leaks into the tests' trust material.
     c.env("SOURCE_DATE_EPOCH", "1700000000")
+        .env("XDG_CACHE_HOME", "/nonexistent/vouch-test-cache")
+        .env_remove("VOUCH_TUF_CACHE")
         .env_remove("VOUCH_SCHEMA_DIR")
         .env("NO_COLOR", "1");
     c
