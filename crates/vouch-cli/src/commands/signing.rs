@@ -62,10 +62,21 @@ fn deployment(args: &SigningArgs) -> anyhow::Result<(SigningConfig, TrustMateria
     } else {
         Instance::Production
     };
-    Ok((
-        SigningConfig::embedded(instance)?,
-        TrustMaterial::embedded(instance)?,
-    ))
+    // The public-good instance: the signing config and trusted root `vouch trust update` last
+    // verified through TUF, else the ones built in.
+    let choice = crate::settings::trust_choice(&crate::cli::TrustSourceArgs {
+        trusted_root: None,
+        trust_config: None,
+        staging: args.staging,
+    })?;
+    if let Some(cached) = &choice.cache {
+        let origin = format!("tuf-cache:{}", cached.cache_dir().display());
+        return Ok((
+            SigningConfig::from_json(cached.signing_config_json(), &origin)?,
+            choice.material,
+        ));
+    }
+    Ok((SigningConfig::embedded(instance)?, choice.material))
 }
 
 fn read_limited(path: &Path) -> anyhow::Result<Vec<u8>> {

@@ -242,3 +242,53 @@ fn an_unreachable_repository_is_a_runtime_error_and_leaves_the_cache_alone() {
     assert!(stderr.contains("hint: the cache still holds"), "{stderr}");
     assert!(!cache.path().join("current").exists());
 }
+
+#[test]
+fn sign_without_trust_flags_uses_the_signing_config_from_the_tuf_cache() {
+    let stack = Stack::start();
+    let home = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().join("devstack");
+    let out = run(isolated(home.path())
+        .args([
+            "trust",
+            "update",
+            "--tuf-url",
+            &format!("{}/tuf", stack.url()),
+            "--root",
+        ])
+        .arg(stack.state.path().join("tuf_root.json"))
+        .arg("--cache-dir")
+        .arg(&cache_dir));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("a.bin");
+    std::fs::write(&file, b"signed with TUF-delivered services\n").unwrap();
+    // No --trust-config: the services and the trusted root both come from the cache.
+    let signed = run(isolated(home.path())
+        .env("VOUCH_TUF_CACHE", &cache_dir)
+        .arg("sign")
+        .arg(&file)
+        .args(["--identity-token", &stack.token(EMAIL)]));
+    assert!(signed.status.success(), "{}", text(&signed));
+    let verified = run(isolated(home.path())
+        .env("VOUCH_TUF_CACHE", &cache_dir)
+        .arg("verify")
+        .arg(&file)
+        .args(["--certificate-identity", EMAIL])
+        .args(["--certificate-oidc-issuer", &stack.url()]));
+    assert!(verified.status.success(), "{}", text(&verified));
+    // Without the cache, the public-good instance is used, which is out of reach: no bundle.
+    let file2 = work.path().join("b.bin");
+    std::fs::write(&file2, b"b").unwrap();
+    let unreachable = run(isolated(home.path()).arg("sign").arg(&file2).args([
+        "--identity-token",
+        &stack.token(EMAIL),
+        "--attempts",
+        "1",
+        "--timeout",
+        "3",
+    ]));
+    assert_eq!(unreachable.status.code(), Some(2), "{}", text(&unreachable));
+    assert!(!work.path().join("b.bin.sigstore.json").exists());
+}
