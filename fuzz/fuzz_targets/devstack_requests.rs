@@ -1,6 +1,7 @@
 //! Fuzzes the devstack's request parsers: any bytes as a Rekor v1 proposed entry (first byte
-//! `0`) or as a Fulcio signing-certificate request carrying a valid identity token (any other
-//! first byte) give a result or a refusal, never a panic.
+//! `0`), a Rekor v2 `CreateEntryRequest` (first byte `2`), a C2SP tlog-tiles path (first byte
+//! `3`) or a Fulcio signing-certificate request carrying a valid identity token (any other first
+//! byte) give a result or a refusal, never a panic.
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -55,6 +56,19 @@ fuzz_target!(|data: &[u8]| {
     if selector == 0 {
         if let Ok(value) = serde_json::from_slice::<serde_json::Value>(rest) {
             let _ = vouch_devstack::rekor::kinds::canonicalize(&value);
+        }
+    } else if selector == 2 {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(rest) {
+            if let Ok(entry) = vouch_devstack::rekor::kinds_v2::canonicalize(&value) {
+                // Whatever is accepted fits an entry bundle.
+                assert!(entry.canonical.body.len() <= vouch_devstack::rekor::kinds_v2::MAX_BODY);
+            }
+        }
+    } else if selector == 3 {
+        if let Ok(path) = std::str::from_utf8(rest) {
+            if let Ok(tile) = vouch_devstack::rekor::tiles::TilePath::parse(path) {
+                assert!((1..=256).contains(&tile.width()));
+            }
         }
     } else {
         let _ = vouch_devstack::fulcio::create_signing_certificate(

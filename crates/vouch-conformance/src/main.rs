@@ -198,9 +198,8 @@ fn sign(args: &[String]) -> Result<(), String> {
             if o.in_toto {
                 signer.sign_statement(&bytes).await
             } else {
-                let digest =
-                    vouch_digest::hash_bytes(vouch_digest::Algorithm::Sha256, &bytes)
-                        .ok_or_else(|| vouch_sigstore::SignError::Internal("no SHA-256".into()))?;
+                let digest = vouch_digest::hash_bytes(vouch_digest::Algorithm::Sha256, &bytes)
+                    .ok_or_else(|| vouch_sigstore::SignError::Internal("no SHA-256".into()))?;
                 signer.sign_digest(&digest).await
             }
         })

@@ -40,8 +40,9 @@ async fn sign_bundle_message_and_in_toto_then_verify_bundle() {
     let work = tempfile::tempdir().unwrap();
     let artifact = work.path().join("a.txt");
     std::fs::write(&artifact, b"conformance artifact\n").unwrap();
-    let digest = vouch_digest::hash_bytes(vouch_digest::Algorithm::Sha256, b"conformance artifact\n")
-        .unwrap();
+    let digest =
+        vouch_digest::hash_bytes(vouch_digest::Algorithm::Sha256, b"conformance artifact\n")
+            .unwrap();
     let statement = work.path().join("statement.json");
     std::fs::write(
         &statement,

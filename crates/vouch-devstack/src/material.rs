@@ -99,10 +99,12 @@ pub fn trusted_root(shared: &Shared) -> Value {
                 "logId": { "keyId": B64.encode(k.rekor_v1.key_id()) },
             },
             {
+                // Rekor v2: the log ID is the key ID of its checkpoint signatures (C2SP
+                // signed-note), which verifiers match the checkpoint's key hint against.
                 "baseUrl": url,
                 "hashAlgorithm": "SHA2_256",
                 "publicKey": public_key(&k.rekor_v2, &start),
-                "logId": { "keyId": B64.encode(k.rekor_v2.key_id()) },
+                "logId": { "keyId": B64.encode(crate::rekor::v2::log_id(shared)) },
             },
         ],
         "certificateAuthorities": [{
@@ -148,7 +150,10 @@ pub fn signing_config(shared: &Shared) -> Value {
         "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
         "caUrls": [service(url.clone(), 1)],
         "oidcUrls": [service(url.clone(), 1)],
-        "rekorTlogUrls": [service(url.clone(), 1)],
+        // Both logs, under one operator: clients that take the highest version they support
+        // from each operator (sigstore-python 4.5, sigstore-rust 0.15) sign with Rekor v2
+        // unless told otherwise (`sigstore sign --rekor-version 1`).
+        "rekorTlogUrls": [service(url.clone(), 2), service(url.clone(), 1)],
         "tsaUrls": [service(format!("{url}/api/v1/timestamp"), 1)],
         "rekorTlogConfig": { "selector": "ANY" },
         "tsaConfig": { "selector": "ANY" },

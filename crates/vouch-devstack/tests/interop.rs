@@ -1,6 +1,11 @@
 //! Interoperability with the real Sigstore clients: sigstore-python 4.5.1 (from PyPI, in the
-//! project's test venv) signs a file against the devstack, verifies the bundle offline with the
-//! devstack's trust configuration, and `vouch-sigstore` verifies the same bundle.
+//! project's test venv) signs a file against the devstack, with Rekor v1 and with Rekor v2,
+//! verifies the bundle offline with the devstack's trust configuration, and `vouch-sigstore`
+//! verifies the same bundle.
+//!
+//! The devstack's signing config lists both logs under one operator, and sigstore-python takes
+//! the highest version it supports from each operator: Rekor v2 by default, Rekor v1 only with
+//! `--rekor-version 1`.
 //!
 //! The venv is `.venv` at the repository root (`scripts/install-test-tools.sh` creates it);
 //! without it the test says SKIPPED and passes.
@@ -58,8 +63,9 @@ fn run(cmd: &mut Command) -> (bool, String) {
     )
 }
 
-async fn sign_and_verify() {
-    // Rekor v1, sigstore-python's default; the devstack does not serve Rekor v2 yet.
+/// Signs with sigstore-python, forcing `rekor_version` if given, and checks that the bundle's
+/// log entry has `entry_version` and that both clients accept it.
+async fn sign_and_verify(rekor_version: Option<u32>, entry_version: &str) {
     let Some(sigstore) = sigstore_cli() else {
         return;
     };
@@ -80,6 +86,9 @@ async fn sign_and_verify() {
 
     let mut sign = Command::new(&sigstore);
     sign.arg("--trust-config").arg(&trust_config).arg("sign");
+    if let Some(version) = rekor_version {
+        sign.arg("--rekor-version").arg(version.to_string());
+    }
     sign.arg("--identity-token")
         .arg(&token)
         .arg("--bundle")
@@ -92,6 +101,23 @@ async fn sign_and_verify() {
         signed,
         "sigstore-python could not sign against the devstack:\n{output}"
     );
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    let entry = &written["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(entry["kindVersion"]["kind"], "hashedrekord", "{written}");
+    assert_eq!(entry["kindVersion"]["version"], entry_version, "{written}");
+    if entry_version == "0.0.2" {
+        // Rekor v2 signs no entry timestamp: the time comes from the timestamp authority.
+        assert!(entry.get("inclusionPromise").is_none(), "{written}");
+        let timestamps = &written["verificationMaterial"]["timestampVerificationData"];
+        assert!(
+            !timestamps["rfc3161Timestamps"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{written}"
+        );
+    }
 
     let mut verify = Command::new(&sigstore);
     verify
@@ -139,5 +165,10 @@ async fn sign_and_verify() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigstore_python_signs_against_devstack_rekor_v1_and_vouch_verifies() {
-    sign_and_verify().await;
+    sign_and_verify(Some(1), "0.0.1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigstore_python_signs_against_devstack_rekor_v2_by_default_and_vouch_verifies() {
+    sign_and_verify(None, "0.0.2").await;
 }

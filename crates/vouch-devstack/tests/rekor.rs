@@ -346,7 +346,7 @@ async fn a_hashedrekord_entry_verifies_as_a_sigstore_bundle() {
     let sth = info["signedTreeHead"].as_str().unwrap();
     let tree_id = info["treeID"].as_str().unwrap();
     assert!(
-        sth.starts_with(&format!("vouch-devstack - {tree_id}\n6\n")),
+        sth.starts_with(&format!("127.0.0.1 - {tree_id}\n6\n")),
         "{sth}"
     );
     assert_eq!(

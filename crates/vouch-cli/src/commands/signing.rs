@@ -142,8 +142,16 @@ async fn identity_token(
     use vouch_sigstore::token::{Environment, Interactive, TokenRequest};
     let http = vouch_sigstore::sign::http_client(std::time::Duration::from_secs(args.timeout))?;
     let mut request = TokenRequest::new(Environment::from_vars(std::env::vars()), http);
-    if let Some(t) = &args.identity_token {
-        request = request.explicit_token(t.clone());
+    // `SIGSTORE_ID_TOKEN` is an explicit token too, except in GitLab CI, where it is the job's
+    // own `id_tokens` entry and the token module gives GitLab-specific advice about it.
+    let in_gitlab = std::env::var("GITLAB_CI").is_ok_and(|v| v == "true");
+    let explicit = args.identity_token.clone().or_else(|| {
+        std::env::var(vouch_sigstore::token::vars::SIGSTORE_ID_TOKEN)
+            .ok()
+            .filter(|t| !t.trim().is_empty() && !in_gitlab)
+    });
+    if let Some(t) = explicit {
+        request = request.explicit_token(t);
     }
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let interactive = match args.oauth_flow {

@@ -1,5 +1,5 @@
-//! One Rekor v1 log: its durable store, its in-memory indexes and Merkle tree, and the writer
-//! thread that appends to it.
+//! One transparency log (the Rekor v1 log or the Rekor v2 log): its durable store, its
+//! in-memory indexes and Merkle tree, and the writer thread that appends to it.
 //!
 //! Appends go through a single writer thread (group commit): it takes every request queued
 //! while the previous sync ran, refuses duplicates, writes the batch, syncs it, and only then
@@ -81,10 +81,11 @@ impl State {
     }
 }
 
-/// A Rekor v1 log.
+/// A transparency log.
 #[derive(Debug)]
 pub struct Log {
-    /// The tree ID (Trillian's, in Rekor): part of the origin and of every entry ID.
+    /// The tree ID (Trillian's, in Rekor v1): part of the v1 origin and of every v1 entry ID.
+    /// Rekor v2 has no tree IDs; its log keeps one all the same, unused.
     pub tree_id: i64,
     inner: Arc<Inner>,
     queue: mpsc::Sender<Job>,
@@ -115,8 +116,11 @@ impl Log {
         });
         let (queue, jobs) = mpsc::channel();
         let writer = inner.clone();
+        let name = dir
+            .file_name()
+            .map_or_else(|| "log".to_owned(), |n| n.to_string_lossy().into_owned());
         std::thread::Builder::new()
-            .name("rekor-v1-writer".to_owned())
+            .name(format!("{name}-writer"))
             .spawn(move || writer.run(&jobs))
             .map_err(|e| Error::io(dir, e))?;
         Ok(Self {

@@ -71,6 +71,13 @@ impl Tree {
         self.levels.first()?.get(i).copied()
     }
 
+    /// The hash of the complete subtree of `2^level` leaves starting at leaf
+    /// `index * 2^level`, once the tree holds all of them: the hashes C2SP tlog-tiles serves.
+    pub fn subtree(&self, level: u32, index: u64) -> Option<Hash> {
+        let row = self.levels.get(usize::try_from(level).ok()?)?;
+        row.get(usize::try_from(index).ok()?).copied()
+    }
+
     /// Appends a leaf hash, completing the subtrees it closes.
     pub fn push(&mut self, leaf: Hash) {
         let mut carry = leaf;
@@ -315,6 +322,24 @@ mod tests {
                 .unwrap();
             }
         }
+    }
+
+    #[test]
+    fn subtrees_are_the_hashes_of_complete_aligned_ranges() {
+        let all = leaves(37);
+        let tree = tree_of(&all);
+        for level in 0..6u32 {
+            let width = 1usize << level;
+            for index in 0..=(37 / width) {
+                let expected = all.get(index * width..(index + 1) * width).map(mth);
+                assert_eq!(
+                    tree.subtree(level, index as u64),
+                    expected,
+                    "{level}/{index}"
+                );
+            }
+        }
+        assert_eq!(tree.subtree(6, 0), None);
     }
 
     #[test]

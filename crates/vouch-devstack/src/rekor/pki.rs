@@ -100,10 +100,20 @@ impl Verifier {
         }
         let text = std::str::from_utf8(bytes).map_err(|_| "the verifier is not UTF-8 PEM")?;
         let (label, der) = pem_decode(text)?;
-        let spki = match label.as_str() {
+        Self::from_der(&label, der)
+    }
+
+    /// Parses a DER certificate (`label` `CERTIFICATE`) or SubjectPublicKeyInfo (`PUBLIC KEY`):
+    /// the form Rekor v2 requests carry their verifiers in. The canonical PEM is the same as for
+    /// the PEM form.
+    pub fn from_der(label: &str, der: Vec<u8>) -> Result<Self, String> {
+        if der.len() > MAX_PEM {
+            return Err(format!("the verifier is larger than {MAX_PEM} bytes"));
+        }
+        let spki = match label {
             "CERTIFICATE" => {
                 let cert = x509_cert::Certificate::from_der(&der)
-                    .map_err(|e| format!("the PEM certificate does not parse: {e}"))?;
+                    .map_err(|e| format!("the certificate does not parse: {e}"))?;
                 cert.tbs_certificate
                     .subject_public_key_info
                     .to_der()
@@ -120,7 +130,7 @@ impl Verifier {
         Ok(Self {
             spki,
             kind,
-            canonical_pem: pem_encode(&label, &der),
+            canonical_pem: pem_encode(label, &der),
         })
     }
 

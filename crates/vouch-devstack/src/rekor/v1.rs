@@ -347,7 +347,10 @@ fn find_id(log: &Log, id: &str) -> Result<Option<u64>, ApiError> {
 fn signed_checkpoint(shared: &AppState, size: u64, root: &Hash) -> Result<String, ApiError> {
     let log = &shared.logs.v1;
     let key = &shared.keys.rekor_v1;
-    Ok(log.checkpoint(size, || checkpoint::sign(key, log.tree_id, size, root))?)
+    let host = super::v2::origin(&shared.base_url);
+    Ok(log.checkpoint(size, || {
+        checkpoint::sign(key, &host, log.tree_id, size, root)
+    })?)
 }
 
 /// Renders entry `index` as Rekor's LogEntry value, with its signed entry timestamp and an
