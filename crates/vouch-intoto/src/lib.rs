@@ -16,7 +16,10 @@ mod expect;
 mod provenance;
 mod statement;
 
-pub use ci::{BuildContext, CiError, Environment, GenericBuild, detect};
+pub use ci::{
+    BuildContext, CiError, Environment, GENERIC_BUILD_TYPE, GITHUB_WORKFLOW_BUILD_TYPE,
+    GenericBuild, detect,
+};
 pub use expect::{
     CheckKind, Expectations, Finding, SLSA_PROVENANCE_V02, SignerExtensions, SourceRef,
     check_provenance,
