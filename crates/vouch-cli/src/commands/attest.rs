@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
-use serde::Serialize;
-use vouch_digest::Algorithm;
+use anyhow::bail;
 
 use super::Status;
 use super::signing;
@@ -42,22 +40,6 @@ pub fn predicate_type(name: &str) -> anyhow::Result<String> {
         format!("`{name}` is neither a predicate type URI nor a known short name"),
         format!("use a URI, or one of: {}", names.join(", ")),
     ))
-}
-
-#[derive(Serialize)]
-struct Statement<'a> {
-    #[serde(rename = "_type")]
-    type_: &'static str,
-    subject: &'a [Subject],
-    #[serde(rename = "predicateType")]
-    predicate_type: &'a str,
-    predicate: &'a serde_json::Value,
-}
-
-#[derive(Serialize)]
-struct Subject {
-    name: String,
-    digest: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// Runs `vouch attest`.
@@ -124,45 +106,16 @@ fn build_statement(args: &AttestArgs) -> anyhow::Result<Vec<u8>> {
     }
     let mut subjects = Vec::with_capacity(args.subjects.len());
     for path in &args.subjects {
-        subjects.push(subject(path)?);
+        subjects.push(super::provenance::file_subject(path)?);
     }
     let mut names = std::collections::BTreeSet::new();
     for s in &subjects {
-        if !names.insert(s.name.as_str()) {
-            bail!(
-                "two subjects are named `{}`; in-toto subjects are named by file name",
-                s.name
-            );
+        let name = s.name.as_deref().unwrap_or_default();
+        if !names.insert(name) {
+            bail!("two subjects are named `{name}`; in-toto subjects are named by file name");
         }
     }
-    let statement = Statement {
-        type_: "https://in-toto.io/Statement/v1",
-        subject: &subjects,
-        predicate_type: &predicate_type,
-        predicate: &predicate,
-    };
-    Ok(serde_json::to_vec(&statement)?)
-}
-
-/// A subject: the file's name, and its SHA-256 and SHA-512 from one read.
-fn subject(path: &Path) -> anyhow::Result<Subject> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .with_context(|| format!("`{}` has no file name", path.display()))?;
-    let file = fs_err::File::open(path)?;
-    let mut sha512 = vouch_digest::HashingReader::new(
-        Algorithm::Sha512,
-        std::io::BufReader::with_capacity(1 << 16, file),
-    )
-    .context("SHA-512 is unavailable")?;
-    let sha256 = vouch_digest::hash_reader(Algorithm::Sha256, &mut sha512)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
-    let sha512 = sha512.finish();
-    let mut digest = std::collections::BTreeMap::new();
-    digest.insert("sha256", sha256.hex().to_owned());
-    digest.insert("sha512", sha512.hex().to_owned());
-    Ok(Subject { name, digest })
+    Ok(vouch_intoto::Statement::new(subjects, predicate_type, predicate).to_json())
 }
 
 fn read_bounded(path: &Path) -> anyhow::Result<Vec<u8>> {

@@ -130,8 +130,9 @@ fn subject_arg(arg: &str) -> anyhow::Result<Vec<ResourceDescriptor>> {
     Ok(vec![file_subject(path)?])
 }
 
-/// A file subject: its file name, SHA-256 and SHA-512.
-fn file_subject(path: &Path) -> anyhow::Result<ResourceDescriptor> {
+/// A file subject: its file name, SHA-256 and SHA-512, from one read. Shared by `vouch
+/// attest`, `vouch provenance` and `vouch release`.
+pub(crate) fn file_subject(path: &Path) -> anyhow::Result<ResourceDescriptor> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

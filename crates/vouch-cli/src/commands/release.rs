@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use vouch_digest::Algorithm;
-use vouch_intoto::{Environment, GenericBuild, ResourceDescriptor, SLSA_PROVENANCE_V1, Statement};
+use vouch_intoto::{Environment, GenericBuild, SLSA_PROVENANCE_V1, Statement};
 use vouch_sigstore::{
     ArtifactInput, Credential, Matcher, Policy, SigningConfig, TrustMaterial, Verifier,
 };
@@ -128,7 +127,7 @@ async fn release(args: &ReleaseArgs) -> anyhow::Result<Status> {
         let t = Instant::now();
         let mut subjects = Vec::new();
         for a in &args.artifacts {
-            subjects.push(subject(a)?);
+            subjects.push(super::provenance::file_subject(a)?);
         }
         stages.push(Stage {
             name: "hash",
@@ -300,20 +299,6 @@ fn stage(name: &'static str, items: usize, output: &Path, t: Instant) -> Stage {
         output: output.display().to_string(),
         millis: t.elapsed().as_secs_f64() * 1e3,
     }
-}
-
-fn subject(path: &Path) -> anyhow::Result<ResourceDescriptor> {
-    let file = fs_err::File::open(path)?;
-    let mut sha512 = vouch_digest::HashingReader::new(
-        Algorithm::Sha512,
-        std::io::BufReader::with_capacity(1 << 16, file),
-    )
-    .context("SHA-512 is unavailable")?;
-    let sha256 = vouch_digest::hash_reader(Algorithm::Sha256, &mut sha512)
-        .with_context(|| format!("cannot read `{}`", path.display()))?;
-    Ok(ResourceDescriptor::named(file_name(path)?)
-        .with_digest("sha256", sha256.hex())
-        .with_digest("sha512", sha512.finish().hex()))
 }
 
 /// A fresh private directory for the embedded devstack's state.
