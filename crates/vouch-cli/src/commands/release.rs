@@ -125,9 +125,18 @@ async fn release(args: &ReleaseArgs) -> anyhow::Result<Status> {
 
         // 2. Subjects: every artifact, by name, with SHA-256 and SHA-512.
         let t = Instant::now();
-        let mut subjects = Vec::new();
-        for a in &args.artifacts {
-            subjects.push(super::provenance::file_subject(a)?);
+        // One blocking task per artifact: hashing is CPU work, and the artifacts are independent.
+        let hashing: Vec<_> = args
+            .artifacts
+            .iter()
+            .map(|a| {
+                let a = a.clone();
+                tokio::task::spawn_blocking(move || super::provenance::file_subject(&a))
+            })
+            .collect();
+        let mut subjects = Vec::with_capacity(hashing.len());
+        for h in hashing {
+            subjects.push(h.await.context("a hashing task failed")??);
         }
         stages.push(Stage {
             name: "hash",
@@ -169,11 +178,20 @@ async fn release(args: &ReleaseArgs) -> anyhow::Result<Status> {
         let t = Instant::now();
         let signer = std::sync::Arc::new(signer);
         let mut tasks = Vec::new();
-        for a in &args.artifacts {
+        for (a, subject) in args.artifacts.iter().zip(&subjects) {
             let bundle = out.join(format!("{}.sigstore.json", file_name(a)?));
-            let (signer, artifact) = (signer.clone(), a.clone());
+            // The SHA-256 computed for the subjects: each artifact is read once.
+            let digest = vouch_digest::Digest::from_hex(
+                vouch_digest::Algorithm::Sha256,
+                subject
+                    .digest
+                    .get("sha256")
+                    .map(String::as_str)
+                    .unwrap_or_default(),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let signer = signer.clone();
             tasks.push(tokio::spawn(async move {
-                let digest = super::sign::hash_file(artifact).await?;
                 anyhow::Ok((bundle, signer.sign_digest(&digest).await?))
             }));
         }

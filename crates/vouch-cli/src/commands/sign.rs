@@ -132,7 +132,7 @@ async fn sign_one(
 }
 
 /// SHA-256 of a file, on a blocking thread.
-pub async fn hash_file(file: PathBuf) -> anyhow::Result<Digest> {
+async fn hash_file(file: PathBuf) -> anyhow::Result<Digest> {
     tokio::task::spawn_blocking(move || {
         let f = fs_err::File::open(&file)?;
         vouch_digest::hash_reader(
