@@ -37,11 +37,16 @@ pub fn run(args: &DevstackArgs) -> anyhow::Result<Status> {
             "vouch devstack: a local Sigstore FOR TESTS ONLY, never for production signing\n\
              serving at {url}\n\
              \x20 fulcio     {url}/api/v2/signingCert\n\
+             \x20 rekor v1   {url}/api/v1/log\n\
+             \x20 rekor v2   {url}/api/v2/log/entries, {url}/api/v2/checkpoint\n\
+             \x20 tsa        {url}/api/v1/timestamp\n\
              \x20 oidc       {url}/.well-known/openid-configuration\n\
+             \x20 tuf        {url}/tuf/\n\
              trust material:\n\
              \x20 {d}/trusted_root.json\n\
              \x20 {d}/signing_config.json\n\
              \x20 {d}/trust_config.json   (sigstore --trust-config, vouch --trust-config)\n\
+             \x20 {d}/tuf_root.json       (vouch trust update --tuf-url {url}/tuf --root …)\n\
              identity tokens: vouch devstack token --state-dir {d} --email you@example.com\n\
              stop with Ctrl-C"
         );
