@@ -174,7 +174,25 @@ impl Verifier {
                 vouch_digest::hash_bytes(Algorithm::Sha256, bytes),
             ),
             ArtifactInput::Reader(reader) => {
-                let Some(mut hashing) = vouch_digest::HashingReader::new(Algorithm::Sha256, reader)
+                // A statement may name its subjects by SHA-512 only (npm's do): for an envelope,
+                // the one read also yields the SHA-512, so the report can say which subject
+                // matched. The library matches subjects itself.
+                let dsse = matches!(bundle.content, SignatureContent::DsseEnvelope(_));
+                let mut sha512 = None;
+                let inner: &mut dyn Read = if dsse {
+                    match vouch_digest::HashingReader::new(Algorithm::Sha512, reader) {
+                        Some(h) => sha512.insert(h),
+                        None => {
+                            return (
+                                Err(Error::UnsupportedArtifact("SHA-512 is unavailable".into())),
+                                None,
+                            );
+                        }
+                    }
+                } else {
+                    reader
+                };
+                let Some(mut hashing) = vouch_digest::HashingReader::new(Algorithm::Sha256, inner)
                 else {
                     return (
                         self.inner.verify_reader(std::io::empty(), bundle, policy),
@@ -182,7 +200,12 @@ impl Verifier {
                     );
                 };
                 let result = self.inner.verify_reader(&mut hashing, bundle, policy);
-                (result, Some(hashing.finish()))
+                let sha256 = hashing.finish();
+                let chosen = match (&result, sha512.map(vouch_digest::HashingReader::finish)) {
+                    (Ok(_), Some(alt)) if subject_named_only_by(bundle, &sha256, &alt) => alt,
+                    _ => sha256,
+                };
+                (result, Some(chosen))
             }
             ArtifactInput::Digest(digest) => {
                 let algorithm = match digest.algorithm() {
@@ -826,6 +849,17 @@ fn facts_and_claims(
         _ => None,
     };
     (facts, claims)
+}
+
+/// Whether the envelope's statement matches `alt` but not `primary`: then the artifact was
+/// recognised by `alt`, and the report says so.
+fn subject_named_only_by(bundle: &Bundle, primary: &Digest, alt: &Digest) -> bool {
+    let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
+        return false;
+    };
+    let statement: serde_json::Value =
+        serde_json::from_slice(envelope.payload.as_bytes()).unwrap_or_default();
+    matched_subject(&statement, primary).is_none() && matched_subject(&statement, alt).is_some()
 }
 
 fn matched_subject(statement: &serde_json::Value, digest: &Digest) -> Option<String> {

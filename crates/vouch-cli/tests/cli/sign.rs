@@ -571,3 +571,48 @@ fn sigstore_python_accepts_vouch_bundles_message_and_dsse_rekor_v1_and_v2() {
         );
     }
 }
+
+#[test]
+fn a_subject_named_by_sha512_only_verifies_from_the_file() {
+    let stack = Stack::start();
+    let work = tempfile::tempdir().unwrap();
+    let tarball = write(work.path(), "pkg-1.0.0.tgz", b"an npm tarball\n");
+    let sha512 =
+        vouch_digest::hash_bytes(vouch_digest::Algorithm::Sha512, b"an npm tarball\n").unwrap();
+    // As the npm registry's attestations name packages: a purl and a SHA-512 only.
+    let statement = format!(
+        "{{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{{\"name\":\"pkg:npm/pkg@1.0.0\",\"digest\":{{\"sha512\":\"{}\"}}}}],\"predicateType\":\"https://example.com/publish/v1\",\"predicate\":{{}}}}",
+        sha512.hex()
+    );
+    let statement_path = write(work.path(), "statement.json", statement.as_bytes());
+    let bundle = work.path().join("pkg.intoto.json");
+    let out = run(vouch()
+        .arg("attest")
+        .arg("--statement")
+        .arg(&statement_path)
+        .args(["--identity-token", &stack.token(EMAIL)])
+        .arg("--trust-config")
+        .arg(stack.trust_config())
+        .arg("--bundle")
+        .arg(&bundle));
+    assert!(out.status.success(), "{}", text(&out));
+    let verified = verify_keyless(&stack, &tarball, &bundle);
+    assert!(verified.status.success(), "{}", text(&verified));
+    let report: serde_json::Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(
+        report["results"][0]["facts"]["matched_subject"],
+        "pkg:npm/pkg@1.0.0"
+    );
+    // Another file is still no subject, by either digest.
+    let other = write(work.path(), "other.tgz", b"another tarball\n");
+    let rejected = verify_keyless(&stack, &other, &bundle);
+    assert_eq!(rejected.status.code(), Some(1), "{}", text(&rejected));
+    let report: serde_json::Value = serde_json::from_slice(&rejected.stdout).unwrap();
+    let failed = report["results"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["status"] == "failed")
+        .unwrap();
+    assert_eq!(failed["id"], "dsse-subject");
+}
