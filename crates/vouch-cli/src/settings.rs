@@ -198,7 +198,7 @@ fn env_path(name: &str) -> Option<std::path::PathBuf> {
         .map(std::path::PathBuf::from)
 }
 
-fn read_limited(path: &std::path::Path, limit: usize) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_limited(path: &std::path::Path, limit: usize) -> anyhow::Result<Vec<u8>> {
     let meta = fs_err::metadata(path)?;
     if meta.len() > limit as u64 {
         bail!(

@@ -507,12 +507,9 @@ async fn token(
     Extension(flows): Extension<Arc<Flows>>,
     body: Bytes,
 ) -> Response {
-    if body.len() > MAX_FORM_BYTES {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "body too large");
-    }
-    let params = match parse_form(&body) {
+    let params = match form_body(&body) {
         Ok(p) => p,
-        Err(e) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", e),
+        Err(refused) => return refused,
     };
     match params.get("grant_type").map(String::as_str) {
         Some("authorization_code") => exchange_code(&shared, &flows, &params),
@@ -636,12 +633,9 @@ async fn device_authorization(
     Extension(flows): Extension<Arc<Flows>>,
     body: Bytes,
 ) -> Response {
-    if body.len() > MAX_FORM_BYTES {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "body too large");
-    }
-    let params = match parse_form(&body) {
+    let params = match form_body(&body) {
         Ok(p) => p,
-        Err(e) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", e),
+        Err(refused) => return refused,
     };
     match params.get("client_id") {
         Some(c) if c == CLIENT_ID => {}
@@ -987,6 +981,18 @@ fn is_base64url(b: u8) -> bool {
 
 /// `application/x-www-form-urlencoded` (also a query string) into a map. A parameter given
 /// twice is an error (RFC 6749 section 3.1), not a silent choice between two values.
+/// A form-encoded request body, or the OAuth error answer for one that is too large or malformed.
+fn form_body(body: &[u8]) -> Result<BTreeMap<String, String>, Response> {
+    if body.len() > MAX_FORM_BYTES {
+        return Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "body too large",
+        ));
+    }
+    parse_form(body).map_err(|e| oauth_error(StatusCode::BAD_REQUEST, "invalid_request", e))
+}
+
 fn parse_form(input: &[u8]) -> Result<BTreeMap<String, String>, String> {
     if input.len() > MAX_FORM_BYTES {
         return Err("the parameters are too long".to_owned());

@@ -115,7 +115,7 @@ impl Verifier {
             .map(|info| policy.check_certificate(info))
             .unwrap_or_default();
 
-        let (outcome, artifact_digest) = self.run_library(&bundle, artifact, policy);
+        let (outcome, artifact_digest, alternative) = self.run_library(&bundle, artifact, policy);
         match outcome {
             Ok(result) => {
                 let mut checks = plan.all_passed(&bundle, &result);
@@ -123,7 +123,8 @@ impl Verifier {
                 insert_policy_checks(&mut checks, policy_checks);
                 let verified = checks.iter().all(|c| c.status == Status::Passed);
                 let (facts, claims) = if verified {
-                    let (facts, claims) = facts_and_claims(&bundle, &result, artifact_digest);
+                    let (facts, claims) =
+                        facts_and_claims(&bundle, &result, artifact_digest, alternative);
                     (Some(facts), claims)
                 } else {
                     (None, None)
@@ -157,6 +158,7 @@ impl Verifier {
     ) -> (
         sigstore_verify::Result<sigstore_verify::VerificationResult>,
         Option<Digest>,
+        Option<Digest>,
     ) {
         // The identity and issuer are matched by vouch (exactly or by expression), so the
         // library is asked for full cryptographic verification of any identity.
@@ -172,6 +174,7 @@ impl Verifier {
             ArtifactInput::Bytes(bytes) => (
                 self.inner.verify(bytes, bundle, policy),
                 vouch_digest::hash_bytes(Algorithm::Sha256, bytes),
+                None,
             ),
             ArtifactInput::Reader(reader) => {
                 // A statement may name its subjects by SHA-512 only (npm's do): for an envelope,
@@ -186,6 +189,7 @@ impl Verifier {
                             return (
                                 Err(Error::UnsupportedArtifact("SHA-512 is unavailable".into())),
                                 None,
+                                None,
                             );
                         }
                     }
@@ -197,15 +201,13 @@ impl Verifier {
                     return (
                         self.inner.verify_reader(std::io::empty(), bundle, policy),
                         None,
+                        None,
                     );
                 };
                 let result = self.inner.verify_reader(&mut hashing, bundle, policy);
                 let sha256 = hashing.finish();
-                let chosen = match (&result, sha512.map(vouch_digest::HashingReader::finish)) {
-                    (Ok(_), Some(alt)) if subject_named_only_by(bundle, &sha256, &alt) => alt,
-                    _ => sha256,
-                };
-                (result, Some(chosen))
+                let sha512 = sha512.map(vouch_digest::HashingReader::finish);
+                (result, Some(sha256), sha512)
             }
             ArtifactInput::Digest(digest) => {
                 let algorithm = match digest.algorithm() {
@@ -217,7 +219,7 @@ impl Verifier {
                 let result = ArtifactDigest::new(algorithm, bytes)
                     .map_err(Error::Types)
                     .and_then(|d| self.inner.verify(d, bundle, policy));
-                (result, Some(digest))
+                (result, Some(digest), None)
             }
         }
     }
@@ -777,10 +779,13 @@ fn dsse_statement(bundle: &Bundle) -> Option<serde_json::Value> {
     serde_json::from_slice(envelope.payload.as_bytes()).ok()
 }
 
+/// `alternative` is a second digest of the artifact (SHA-512, for envelopes), reported instead of
+/// `artifact` when only it names a subject of the statement.
 fn facts_and_claims(
     bundle: &Bundle,
     result: &sigstore_verify::VerificationResult,
     artifact: Option<Digest>,
+    alternative: Option<Digest>,
 ) -> (Facts, Option<Claims>) {
     let mut facts = Facts {
         mode: if result.certificate().is_some() {
@@ -829,8 +834,15 @@ fn facts_and_claims(
         SignatureContent::DsseEnvelope(envelope) => {
             let statement: serde_json::Value =
                 serde_json::from_slice(envelope.payload.as_bytes()).unwrap_or_default();
-            if let Some(digest) = &artifact {
-                facts.matched_subject = matched_subject(&statement, digest);
+            facts.matched_subject = artifact
+                .as_ref()
+                .and_then(|d| matched_subject(&statement, d));
+            if facts.matched_subject.is_none()
+                && let Some(alt) = &alternative
+                && let Some(name) = matched_subject(&statement, alt)
+            {
+                facts.matched_subject = Some(name);
+                facts.artifact_digest = alt.to_string();
             }
             Some(Claims {
                 payload_type: envelope.payload_type.clone(),
@@ -849,17 +861,6 @@ fn facts_and_claims(
         _ => None,
     };
     (facts, claims)
-}
-
-/// Whether the envelope's statement matches `alt` but not `primary`: then the artifact was
-/// recognised by `alt`, and the report says so.
-fn subject_named_only_by(bundle: &Bundle, primary: &Digest, alt: &Digest) -> bool {
-    let SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
-        return false;
-    };
-    let statement: serde_json::Value =
-        serde_json::from_slice(envelope.payload.as_bytes()).unwrap_or_default();
-    matched_subject(&statement, primary).is_none() && matched_subject(&statement, alt).is_some()
 }
 
 fn matched_subject(statement: &serde_json::Value, digest: &Digest) -> Option<String> {

@@ -79,17 +79,9 @@ fn deployment(args: &SigningArgs) -> anyhow::Result<(SigningConfig, TrustMateria
     Ok((SigningConfig::embedded(instance)?, choice.material))
 }
 
+/// Trust material (trust config, signing config, trusted root), within its size limit.
 fn read_limited(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let meta = fs_err::metadata(path)?;
-    if meta.len() > vouch_sigstore::MAX_TRUST_BYTES as u64 {
-        bail!(
-            "`{}` is {} bytes, more than the {}-byte limit for trust material",
-            path.display(),
-            meta.len(),
-            vouch_sigstore::MAX_TRUST_BYTES
-        );
-    }
-    Ok(fs_err::read(path)?)
+    crate::settings::read_limited(path, vouch_sigstore::MAX_TRUST_BYTES)
 }
 
 /// The passphrase: `VOUCH_PASSWORD`, else asked for on the terminal (twice when `confirm`).
@@ -140,7 +132,11 @@ async fn identity_token(
     config: &SigningConfig,
 ) -> anyhow::Result<vouch_sigstore::sign::IdentityToken> {
     use vouch_sigstore::token::{Environment, Interactive, TokenRequest};
-    let http = vouch_sigstore::sign::http_client(std::time::Duration::from_secs(args.timeout))?;
+    let timeout = std::time::Duration::from_secs(args.timeout);
+    let http = vouch_sigstore::sign::http_client(
+        timeout,
+        timeout.min(std::time::Duration::from_secs(10)),
+    )?;
     let mut request = TokenRequest::new(Environment::from_vars(std::env::vars()), http);
     // `SIGSTORE_ID_TOKEN` is an explicit token too, except in GitLab CI, where it is the job's
     // own `id_tokens` entry and the token module gives GitLab-specific advice about it.

@@ -99,15 +99,11 @@ fn github_provenance_for_a_glob_and_a_checksums_file_is_signed_and_verified() {
     // Signed as it is, and verified for one of its subjects.
     let stack = Stack::start();
     let bundle = work.path().join("provenance.sigstore.json");
-    let signed = run(vouch()
-        .arg("attest")
-        .arg("--statement")
-        .arg(work.path().join("provenance.json"))
-        .args(["--identity-token", &stack.token("ci@example.com")])
-        .arg("--trust-config")
-        .arg(stack.trust_config())
-        .arg("--bundle")
-        .arg(&bundle));
+    let signed = stack.attest_statement(
+        &work.path().join("provenance.json"),
+        &stack.token("ci@example.com"),
+        &bundle,
+    );
     assert!(
         signed.status.success(),
         "{}",
@@ -237,15 +233,11 @@ fn signed_provenance(
         "prov-{}.sigstore.json",
         jiff::Timestamp::now().as_nanosecond()
     ));
-    let signed = run(vouch()
-        .arg("attest")
-        .arg("--statement")
-        .arg(dir.join("prov.json"))
-        .args(["--identity-token", &stack.workflow_token(claims)])
-        .arg("--trust-config")
-        .arg(stack.trust_config())
-        .arg("--bundle")
-        .arg(&bundle));
+    let signed = stack.attest_statement(
+        &dir.join("prov.json"),
+        &stack.workflow_token(claims),
+        &bundle,
+    );
     assert!(
         signed.status.success(),
         "{}",

@@ -96,6 +96,26 @@ impl Stack {
     }
 }
 
+impl Stack {
+    /// `vouch attest --statement STATEMENT --bundle BUNDLE` against this stack, as `token`.
+    pub fn attest_statement(
+        &self,
+        statement: &Path,
+        token: &str,
+        bundle: &Path,
+    ) -> std::process::Output {
+        run(vouch()
+            .arg("attest")
+            .arg("--statement")
+            .arg(statement)
+            .args(["--identity-token", token])
+            .arg("--trust-config")
+            .arg(self.trust_config())
+            .arg("--bundle")
+            .arg(bundle))
+    }
+}
+
 impl Drop for Stack {
     fn drop(&mut self) {
         if let Some(running) = self.running.take() {
@@ -285,15 +305,7 @@ fn attest_statement_is_signed_byte_for_byte_and_unknown_types_are_refused() {
     );
     let statement_path = write(work.path(), "statement.json", statement.as_bytes());
     let bundle = work.path().join("lib.intoto.json");
-    let out = run(vouch()
-        .arg("attest")
-        .arg("--statement")
-        .arg(&statement_path)
-        .args(["--identity-token", &stack.token(EMAIL)])
-        .arg("--trust-config")
-        .arg(stack.trust_config())
-        .arg("--bundle")
-        .arg(&bundle));
+    let out = stack.attest_statement(&statement_path, &stack.token(EMAIL), &bundle);
     assert!(out.status.success(), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
     use base64::Engine as _;
@@ -586,15 +598,7 @@ fn a_subject_named_by_sha512_only_verifies_from_the_file() {
     );
     let statement_path = write(work.path(), "statement.json", statement.as_bytes());
     let bundle = work.path().join("pkg.intoto.json");
-    let out = run(vouch()
-        .arg("attest")
-        .arg("--statement")
-        .arg(&statement_path)
-        .args(["--identity-token", &stack.token(EMAIL)])
-        .arg("--trust-config")
-        .arg(stack.trust_config())
-        .arg("--bundle")
-        .arg(&bundle));
+    let out = stack.attest_statement(&statement_path, &stack.token(EMAIL), &bundle);
     assert!(out.status.success(), "{}", text(&out));
     let verified = verify_keyless(&stack, &tarball, &bundle);
     assert!(verified.status.success(), "{}", text(&verified));

@@ -332,7 +332,7 @@ fn expected_identity(token: &IdentityToken) -> Option<String> {
     if let Some(email) = token.email() {
         return Some(email.to_owned());
     }
-    let claims = raw_claims(token.expose_secret())?;
+    let claims = crate::token::claims::payload(token.expose_secret()).ok()?;
     let text = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
     if let Some(workflow) = text("job_workflow_ref") {
         return Some(format!("https://github.com/{workflow}"));
@@ -344,22 +344,15 @@ fn expected_identity(token: &IdentityToken) -> Option<String> {
     (sub.contains("://") || sub.starts_with("spiffe:")).then(|| sub.to_owned())
 }
 
-/// The token's claims as JSON, for the ones `IdentityToken` does not model.
-fn raw_claims(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
-    use base64::Engine as _;
-    let payload = jwt.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
 /// The HTTP client vouch talks to the Sigstore services with: rustls on aws-lc-rs, the given
-/// request timeout, vouch's user agent.
-pub fn http_client(request_timeout: std::time::Duration) -> Result<reqwest::Client, SignError> {
+/// timeouts, vouch's user agent.
+pub fn http_client(
+    request_timeout: std::time::Duration,
+    connect_timeout: std::time::Duration,
+) -> Result<reqwest::Client, SignError> {
     reqwest::Client::builder()
         .timeout(request_timeout)
-        .connect_timeout(request_timeout.min(std::time::Duration::from_secs(10)))
+        .connect_timeout(connect_timeout)
         .user_agent(concat!("vouch/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| SignError::Internal(format!("HTTP client: {e}")))
@@ -373,12 +366,7 @@ impl Signer {
         credential: Credential,
         retry: RetryPolicy,
     ) -> Result<Self, SignError> {
-        let http = reqwest::Client::builder()
-            .timeout(retry.request_timeout)
-            .connect_timeout(retry.connect_timeout)
-            .user_agent(concat!("vouch/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| SignError::Internal(format!("HTTP client: {e}")))?;
+        let http = http_client(retry.request_timeout, retry.connect_timeout)?;
         let verifier = Verifier::new(trust).map_err(|e| SignError::Internal(e.to_string()))?;
         Ok(Self {
             services,
@@ -754,22 +742,19 @@ pub fn statement_subject_digest(statement: &[u8]) -> Result<Digest, SignError> {
             st::Statement::TYPE_V1
         )));
     }
-    let value: serde_json::Value = serde_json::from_slice(statement)
-        .map_err(|e| SignError::Statement(format!("not JSON: {e}")))?;
-    let first = value
-        .get("subject")
-        .and_then(serde_json::Value::as_array)
-        .and_then(|s| s.first())
+    // The typed parse has already checked the digests' form; the first subject is read from it.
+    let first = parsed
+        .subject
+        .first()
         .ok_or_else(|| SignError::Statement("the statement has no subject".into()))?;
-    for (algorithm, name) in [(Algorithm::Sha256, "sha256"), (Algorithm::Sha512, "sha512")] {
-        if let Some(hex) = first
-            .get("digest")
-            .and_then(|d| d.get(name))
-            .and_then(serde_json::Value::as_str)
-        {
-            return Digest::from_hex(algorithm, hex)
-                .map_err(|e| SignError::Statement(format!("subject[0].digest.{name}: {e}")));
-        }
+    let found = match (&first.digest.sha256, &first.digest.sha512) {
+        (Some(h), _) => Some((Algorithm::Sha256, h.to_hex())),
+        (None, Some(h)) => Some((Algorithm::Sha512, h.to_hex())),
+        (None, None) => None,
+    };
+    if let Some((algorithm, hex)) = found {
+        return Digest::from_hex(algorithm, &hex)
+            .map_err(|e| SignError::Statement(format!("subject[0].digest: {e}")));
     }
     Err(SignError::Statement(
         "subject[0] has neither a sha256 nor a sha512 digest".into(),

@@ -27,7 +27,7 @@
 //! or `Debug` output.
 
 mod ambient;
-mod claims;
+pub(crate) mod claims;
 mod command;
 mod env;
 mod error;
