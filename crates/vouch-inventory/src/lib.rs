@@ -42,6 +42,14 @@ pub enum Ecosystem {
     Hex,
     /// C and C++ packages (Conan).
     Conan,
+    /// Debian and Ubuntu packages (dpkg).
+    Deb,
+    /// Alpine packages (apk).
+    Apk,
+    /// RPM packages (Fedora, RHEL, SUSE, Amazon Linux).
+    Rpm,
+    /// Container images and other OCI artifacts.
+    Oci,
     /// Source repositories referred to by URL, with no registry identity.
     Generic,
 }
@@ -62,6 +70,10 @@ impl Ecosystem {
             Ecosystem::Pub => "pub",
             Ecosystem::Hex => "hex",
             Ecosystem::Conan => "conan",
+            Ecosystem::Deb => "deb",
+            Ecosystem::Apk => "apk",
+            Ecosystem::Rpm => "rpm",
+            Ecosystem::Oci => "oci",
             Ecosystem::Generic => "generic",
         }
     }
@@ -97,6 +109,10 @@ pub enum Kind {
     Library,
     /// The project a lockfile belongs to, or a member of its workspace.
     Project,
+    /// A container image: the root of an image's SBOM.
+    Container,
+    /// The operating system an image's root filesystem says it is (`os-release`).
+    OperatingSystem,
 }
 
 /// Where a package's bytes come from.
@@ -298,9 +314,12 @@ impl Inventory {
         id
     }
 
-    /// Adds a project package (the software a lockfile describes) and marks it a root.
+    /// Adds a project package (the software a lockfile describes) and marks it a root. A
+    /// package that is already a container or an operating system keeps its kind.
     pub fn add_root(&mut self, mut package: Package) -> PackageId {
-        package.kind = Kind::Project;
+        if package.kind == Kind::Library {
+            package.kind = Kind::Project;
+        }
         let id = self.add(package);
         self.roots.insert(id.clone());
         if self.primary.is_none() {

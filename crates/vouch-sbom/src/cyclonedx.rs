@@ -322,6 +322,8 @@ fn component(version: CdxVersion, graph: &Graph<'_>, id: &PackageId, pkg: &Packa
         ty: match pkg.kind {
             Kind::Project => "application",
             Kind::Library => "library",
+            Kind::Container => "container",
+            Kind::OperatingSystem => "operating-system",
         },
         bom_ref: Some(id.0.clone()),
         supplier,

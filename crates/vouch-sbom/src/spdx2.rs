@@ -177,6 +177,8 @@ pub(crate) fn encode(graph: &Graph<'_>, ctx: &Context<'_>) -> Result<Vec<u8>, se
             primary_package_purpose: match pkg.kind {
                 Kind::Project => "APPLICATION",
                 Kind::Library => "LIBRARY",
+                Kind::Container => "CONTAINER",
+                Kind::OperatingSystem => "OPERATING-SYSTEM",
             },
         });
     }

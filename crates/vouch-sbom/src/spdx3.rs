@@ -134,6 +134,8 @@ pub(crate) fn encode(graph: &Graph<'_>, ctx: &Context<'_>) -> Result<Vec<u8>, se
             json!(match pkg.kind {
                 Kind::Project => "application",
                 Kind::Library => "library",
+                Kind::Container => "container",
+                Kind::OperatingSystem => "operatingSystem",
             }),
         );
         if let Some((org, _)) = model::supplier(pkg).and_then(|r| orgs.get(r.name)) {
