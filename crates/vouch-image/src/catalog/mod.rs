@@ -175,3 +175,24 @@ pub fn read_to_limit(
     }
     Ok(buf)
 }
+
+pub mod auditable;
+pub mod composer;
+pub mod dotnet;
+pub mod gem;
+pub mod gobin;
+pub mod java;
+pub mod rpm;
+
+/// Every cataloger vouch runs over an image, in a stable order.
+pub fn all() -> Vec<Box<dyn Cataloger>> {
+    let mut all: Vec<Box<dyn Cataloger>> = Vec::new();
+    all.extend(gobin::catalogers());
+    all.extend(auditable::catalogers());
+    all.extend(java::catalogers());
+    all.extend(rpm::catalogers());
+    all.extend(gem::catalogers());
+    all.extend(composer::catalogers());
+    all.extend(dotnet::catalogers());
+    all
+}

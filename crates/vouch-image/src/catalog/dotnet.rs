@@ -1,0 +1,8 @@
+//! Placeholder: filled in by the dotnet cataloger.
+
+use super::Cataloger;
+
+/// The catalogers of this module.
+pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
+    Vec::new()
+}
