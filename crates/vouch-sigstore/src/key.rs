@@ -431,7 +431,7 @@ fn p256_spki(point: &[u8]) -> Result<DerPublicKey, String> {
     Ok(DerPublicKey::new(spki.to_der().map_err(|e| e.to_string())?))
 }
 
-fn pem_encode(label: &str, der: &[u8]) -> String {
+pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
     let body = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for chunk in body.as_bytes().chunks(64) {
@@ -443,7 +443,7 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
 }
 
 /// The first PEM block: its label and decoded body.
-fn pem_decode(bytes: &[u8]) -> Result<(String, Vec<u8>), String> {
+pub(crate) fn pem_decode(bytes: &[u8]) -> Result<(String, Vec<u8>), String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
     let begin = text
         .find("-----BEGIN ")

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cosign;
 pub mod key;
 mod policy;
 mod report;
