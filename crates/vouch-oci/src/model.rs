@@ -162,7 +162,11 @@ pub struct Platform {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
     /// Operating system version (Windows images).
-    #[serde(rename = "os.version", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_version: Option<String>,
 }
 
@@ -265,7 +269,11 @@ pub struct RunConfig {
     #[serde(rename = "Env", default, skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
     /// Entrypoint.
-    #[serde(rename = "Entrypoint", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "Entrypoint",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub entrypoint: Option<Vec<String>>,
     /// Command.
     #[serde(rename = "Cmd", default, skip_serializing_if = "Option::is_none")]
@@ -299,6 +307,9 @@ impl ImageConfig {
 }
 
 /// A manifest or index whose kind is decided by its content.
+// Both variants are a few hundred bytes and values are short-lived; boxing would change the API
+// the image reader matches on.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnyManifest {
     /// A single image or artifact.
@@ -342,7 +353,9 @@ impl AnyManifest {
         }
         let probe: Probe = serde_json::from_slice(bytes)?;
         let declared = media_type
-            .filter(|m| !m.is_empty() && *m != "application/json" && *m != "application/octet-stream")
+            .filter(|m| {
+                !m.is_empty() && *m != "application/json" && *m != "application/octet-stream"
+            })
             .map(str::to_owned)
             .or(probe.media_type);
         let is_index = match declared.as_deref() {
@@ -398,7 +411,10 @@ mod tests {
     #[test]
     fn manifest_kind_from_media_type_and_shape() {
         let index = br#"{"schemaVersion":2,"manifests":[]}"#;
-        assert!(matches!(AnyManifest::parse(index, None), Ok(AnyManifest::Index(_))));
+        assert!(matches!(
+            AnyManifest::parse(index, None),
+            Ok(AnyManifest::Index(_))
+        ));
         let manifest = br#"{"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
         assert!(matches!(
             AnyManifest::parse(manifest, Some(media_type::OCI_MANIFEST)),
