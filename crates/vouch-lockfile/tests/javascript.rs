@@ -35,7 +35,7 @@ fn fail(rel: &str) -> ParseError {
 fn label(p: &Package) -> String {
     match p.kind {
         Kind::Project => format!("project:{}", p.name),
-        Kind::Library => format!("{}@{}", p.name, p.version.as_deref().unwrap_or("")),
+        _ => format!("{}@{}", p.name, p.version.as_deref().unwrap_or("")),
     }
 }
 

@@ -41,7 +41,7 @@ fn label(inv: &Inventory, id: &PackageId) -> String {
     let p = inv.get(id).unwrap();
     match p.kind {
         Kind::Project => format!("root:{}", p.name),
-        Kind::Library => {
+        _ => {
             let name = p
                 .purl
                 .as_ref()

@@ -38,9 +38,9 @@ fn fail(format: &str, case: &str, file: &str) -> ParseError {
 /// A label for a package: its purl for libraries, `project:<name>` for projects.
 fn label(p: &Package) -> String {
     match (p.kind, &p.purl) {
-        (Kind::Library, Some(purl)) => purl.to_string(),
-        (Kind::Library, None) => format!("nopurl:{}@{:?}", p.name, p.version),
         (Kind::Project, _) => format!("project:{}", p.name),
+        (_, Some(purl)) => purl.to_string(),
+        (_, None) => format!("nopurl:{}@{:?}", p.name, p.version),
     }
 }
 

@@ -176,17 +176,29 @@ pub fn read_to_limit(
     Ok(buf)
 }
 
+pub mod apk;
 pub mod auditable;
 pub mod composer;
 pub mod dotnet;
+pub mod dpkg;
 pub mod gem;
 pub mod gobin;
 pub mod java;
+pub mod lockfiles;
+pub mod npm;
+pub mod osrelease;
+pub mod python;
 pub mod rpm;
 
 /// Every cataloger vouch runs over an image, in a stable order.
 pub fn all() -> Vec<Box<dyn Cataloger>> {
     let mut all: Vec<Box<dyn Cataloger>> = Vec::new();
+    all.extend(osrelease::catalogers());
+    all.extend(dpkg::catalogers());
+    all.extend(apk::catalogers());
+    all.extend(python::catalogers());
+    all.extend(npm::catalogers());
+    all.extend(lockfiles::catalogers());
     all.extend(gobin::catalogers());
     all.extend(auditable::catalogers());
     all.extend(java::catalogers());
