@@ -44,6 +44,37 @@ pub enum Command {
     Trust(TrustArgs),
     /// Run a local Sigstore (Fulcio, Rekor, TSA, OIDC, TUF) on loopback, for tests only
     Devstack(DevstackArgs),
+    /// List the signatures, attestations and SBOMs attached to an image in its registry
+    Tree(TreeArgs),
+    /// Fetch an SBOM or an attestation attached to an image
+    Download(DownloadArgs),
+}
+
+/// How to reach an image's registry and which platforms of it to read.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RegistryArgs {
+    /// Talk plain HTTP to the image's registry (a registry on loopback, for tests); never for
+    /// a registry reached over a network.
+    #[arg(long)]
+    pub insecure_registry: bool,
+
+    /// The platform to read from a multi-platform image, `os/arch[/variant]` (default: this
+    /// machine's).
+    #[arg(
+        long,
+        value_name = "OS/ARCH[/VARIANT]",
+        conflicts_with = "all_platforms"
+    )]
+    pub platform: Option<String>,
+
+    /// Read every platform of a multi-platform image.
+    #[arg(long)]
+    pub all_platforms: bool,
+
+    /// Directory of the Docker client configuration (`config.json`) holding registry
+    /// credentials and credential helpers. Default: `DOCKER_CONFIG`, then `~/.docker`.
+    #[arg(long, value_name = "DIR")]
+    pub docker_config: Option<PathBuf>,
 }
 
 /// `vouch sbom`.
@@ -54,9 +85,23 @@ pub struct SbomArgs {
     #[command(subcommand)]
     pub check: Option<SbomSubcommand>,
 
-    /// A lockfile, or a directory to search for lockfiles.
+    /// A lockfile, a directory to search for lockfiles, or an image: `oci:DIR[:TAG]`,
+    /// `docker-archive:FILE`, `dir:ROOTFS`, or a registry reference (`registry/app:tag`,
+    /// `registry/app@sha256:…`).
     #[arg(default_value = ".")]
     pub path: PathBuf,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// Cache what each image layer holds here, so that images sharing base layers are read
+    /// once (default: the user cache directory; `--no-layer-cache` turns it off).
+    #[arg(long, value_name = "DIR")]
+    pub layer_cache: Option<PathBuf>,
+
+    /// Read every layer, even those in the layer cache.
+    #[arg(long, conflicts_with = "layer_cache")]
+    pub no_layer_cache: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = SbomFormatArg::CyclonedxJson)]
@@ -121,9 +166,20 @@ pub struct SbomCheckArgs {
 #[command(group = clap::ArgGroup::new("signer").required(true).multiple(true).args(
     ["certificate_identity", "certificate_identity_regexp", "key"]))]
 pub struct VerifyArgs {
-    /// Files to verify, or digests `sha256:HEX` / `sha512:HEX` (these need `--bundle`).
+    /// Files to verify, digests `sha256:HEX` / `sha512:HEX` (these need `--bundle`), or
+    /// images (`registry/app:tag`, `oci:DIR[:TAG]`), whose signatures and attestations are
+    /// found in the registry.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// Images: also require a verified attestation of this predicate type (`cyclonedx`,
+    /// `spdx`, `slsaprovenance`, `openvex`, `vuln`, or a URI). Without it, a verified image
+    /// signature is required.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub attestation_type: Option<String>,
 
     /// The Sigstore bundle. Default, per file: `FILE.sigstore.json`, then `FILE.sigstore`.
     #[arg(long, value_name = "FILE")]
@@ -201,6 +257,58 @@ pub struct VerifyArgs {
     /// Verify at most this many inputs at once (default: one per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<std::num::NonZeroUsize>,
+}
+
+/// `vouch tree`.
+#[derive(Debug, Args)]
+pub struct TreeArgs {
+    /// The image (`registry/app:tag`, `registry/app@sha256:…`).
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// `vouch download`.
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// What to fetch.
+    #[command(subcommand)]
+    pub what: DownloadCommand,
+}
+
+/// `vouch download sbom|attestation`.
+#[derive(Debug, Subcommand)]
+pub enum DownloadCommand {
+    /// The SBOM attested for an image: the predicate of its CycloneDX or SPDX attestation
+    Sbom(DownloadItemArgs),
+    /// The attestation bundles attached to an image, one JSON document per line
+    Attestation(DownloadItemArgs),
+}
+
+/// The arguments of `vouch download sbom` and `vouch download attestation`.
+#[derive(Debug, Args)]
+pub struct DownloadItemArgs {
+    /// The image (`registry/app:tag`, `registry/app@sha256:…`).
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// Only attestations of this predicate type (`cyclonedx`, `spdx`, `slsaprovenance`, or a
+    /// URI).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: Option<String>,
+
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Where signatures go and how they are made: shared by `vouch sign` and `vouch attest`.
@@ -282,9 +390,23 @@ pub enum OAuthFlowArg {
 /// `vouch sign`.
 #[derive(Debug, Args)]
 pub struct SignArgs {
-    /// Files to sign. Each gets `FILE.sigstore.json` unless `--bundle` is given.
-    #[arg(required = true, value_name = "FILE")]
+    /// Files to sign, each getting `FILE.sigstore.json` unless `--bundle` is given; or images
+    /// (`registry/app:tag`, `oci:DIR[:TAG]`), whose manifest digest is signed and the bundle
+    /// attached in the registry.
+    #[arg(required = true, value_name = "FILE|IMAGE")]
     pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// Images: also sign every platform manifest of a multi-platform image.
+    #[arg(long)]
+    pub recursive: bool,
+
+    /// Images: store signatures under cosign's legacy `sha256-<hex>.sig` tag instead of as an
+    /// OCI 1.1 referrer (needs a Rekor v1 log).
+    #[arg(long)]
+    pub legacy_cosign: bool,
 
     /// Write the bundle here (one file only).
     #[arg(long, value_name = "OUT")]
@@ -306,9 +428,18 @@ pub struct SignArgs {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("content").required(true).args(["predicate", "statement"]))]
 pub struct AttestArgs {
-    /// Files the attestation is about (subjects; named by file name, with sha256 and sha512).
+    /// Files the attestation is about (subjects; named by file name, with sha256 and sha512),
+    /// or one image (`registry/app:tag`), to which the attestation is attached.
     #[arg(value_name = "SUBJECT", required_unless_present = "statement")]
     pub subjects: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// Images: store the attestation under cosign's legacy `sha256-<hex>.att` tag instead of
+    /// as an OCI 1.1 referrer (needs a Rekor v1 log).
+    #[arg(long)]
+    pub legacy_cosign: bool,
 
     /// The predicate, a JSON object.
     #[arg(

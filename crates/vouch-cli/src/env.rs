@@ -42,3 +42,7 @@ pub const VOUCH_TUF_CACHE: &str = "VOUCH_TUF_CACHE";
 
 /// The base directory for caches (XDG Base Directory specification); `~/.cache` when unset.
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+
+/// The Docker client's configuration directory, whose `config.json` holds registry credentials
+/// and credential helpers (same as `--docker-config`; `~/.docker` when unset).
+pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";

@@ -199,6 +199,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report of material that never reached the verifier (a legacy cosign layer that
+    /// cannot be turned into a bundle): one failed `bundle-parse` check saying why.
+    pub fn unparsable(message: impl Into<String>) -> Self {
+        Report {
+            report_version: REPORT_VERSION,
+            verified: false,
+            checks: vec![Check::failed(CheckId::BundleParse, message)],
+            facts: None,
+            claims: None,
+            hints: Hints::default(),
+        }
+    }
+
     /// The first failed check, if any.
     pub fn first_failure(&self) -> Option<&Check> {
         self.checks.iter().find(|c| c.status == Status::Failed)

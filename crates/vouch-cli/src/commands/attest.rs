@@ -44,6 +44,14 @@ pub fn predicate_type(name: &str) -> anyhow::Result<String> {
 
 /// Runs `vouch attest`.
 pub fn run(args: &AttestArgs) -> anyhow::Result<Status> {
+    if let [one] = args.subjects.as_slice()
+        && let Some(image) = one.to_str().and_then(super::image::registry_image)
+    {
+        return attest_image(args, &image);
+    }
+    if args.legacy_cosign {
+        bail!("`--legacy-cosign` applies to images only");
+    }
     let statement = match &args.statement {
         Some(path) => read_bounded(path)?,
         None => build_statement(args)?,
@@ -81,14 +89,40 @@ pub fn run(args: &AttestArgs) -> anyhow::Result<Status> {
     Ok(Status::Success)
 }
 
-fn build_statement(args: &AttestArgs) -> anyhow::Result<Vec<u8>> {
+/// `vouch attest --predicate P --type T IMAGE`: the attestation attached in the registry.
+fn attest_image(args: &AttestArgs, image: &str) -> anyhow::Result<Status> {
     let (Some(predicate_path), Some(type_name)) = (&args.predicate, &args.predicate_type) else {
-        bail!("`--predicate FILE --type TYPE` or `--statement FILE` is required");
+        bail!("an image attestation needs `--predicate FILE --type TYPE`");
     };
-    if args.subjects.is_empty() {
-        bail!("name at least one subject file");
+    if args.bundle.is_some() {
+        bail!("`--bundle` is for files; an image's attestation is stored in its registry");
     }
     let predicate_type = predicate_type(type_name)?;
+    let predicate = read_predicate(predicate_path)?;
+    let runtime = signing::runtime()?;
+    let done = runtime.block_on(async {
+        let signer = signing::signer(&args.signing).await?;
+        super::image::attest_image(
+            &signer,
+            &args.registry,
+            image,
+            &predicate_type,
+            predicate,
+            args.legacy_cosign,
+        )
+        .await
+    })?;
+    output::write_stdout(
+        format!(
+            "attested {} ({predicate_type}) -> {} (log index {})\n",
+            done.subject, done.stored, done.log_index
+        )
+        .as_bytes(),
+    )?;
+    Ok(Status::Success)
+}
+
+fn read_predicate(predicate_path: &Path) -> anyhow::Result<serde_json::Value> {
     let bytes = read_bounded(predicate_path)?;
     let predicate: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
         anyhow::anyhow!(
@@ -104,6 +138,18 @@ fn build_statement(args: &AttestArgs) -> anyhow::Result<Vec<u8>> {
             predicate_path.display()
         );
     }
+    Ok(predicate)
+}
+
+fn build_statement(args: &AttestArgs) -> anyhow::Result<Vec<u8>> {
+    let (Some(predicate_path), Some(type_name)) = (&args.predicate, &args.predicate_type) else {
+        bail!("`--predicate FILE --type TYPE` or `--statement FILE` is required");
+    };
+    if args.subjects.is_empty() {
+        bail!("name at least one subject file");
+    }
+    let predicate_type = predicate_type(type_name)?;
+    let predicate = read_predicate(predicate_path)?;
     let mut subjects = Vec::with_capacity(args.subjects.len());
     for path in &args.subjects {
         subjects.push(super::provenance::file_subject(path)?);

@@ -2,6 +2,7 @@
 
 mod attest;
 mod devstack;
+mod image;
 mod key;
 mod lock_check;
 mod provenance;
@@ -45,6 +46,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Trust(args) => trust::run(&args),
         Command::Devstack(args) => devstack::run(&args),
+        Command::Tree(args) => image::run_tree(&args),
+        Command::Download(args) => image::run_download(&args),
     };
     match result {
         Ok(Status::Success) => ExitCode::SUCCESS,

@@ -19,6 +19,54 @@ use super::signing;
 use crate::cli::{ReportFormat, SignArgs};
 use crate::output;
 
+/// `vouch sign IMAGE…`: each manifest digest signed and the bundle attached in the registry.
+fn sign_images(args: &SignArgs, images: &[String]) -> anyhow::Result<Status> {
+    if args.bundle.is_some() {
+        bail!("`--bundle` is for files; an image's bundle is stored in its registry");
+    }
+    let runtime = signing::runtime()?;
+    let done = runtime.block_on(async {
+        let signer = signing::signer(&args.signing).await?;
+        super::image::sign_images(
+            &signer,
+            &args.registry,
+            images,
+            args.recursive,
+            args.legacy_cosign,
+        )
+        .await
+    })?;
+    let out = match args.format {
+        ReportFormat::Text => done
+            .iter()
+            .map(|d| {
+                format!(
+                    "signed {} -> {} (log index {})\n",
+                    d.subject, d.stored, d.log_index
+                )
+            })
+            .collect::<String>(),
+        ReportFormat::Json => {
+            let items: Vec<_> = done
+                .iter()
+                .map(|d| {
+                    json!({
+                        "image": d.subject,
+                        "stored": d.stored,
+                        "signed": true,
+                        "log_index": d.log_index,
+                    })
+                })
+                .collect();
+            let mut s = serde_json::to_string_pretty(&items)?;
+            s.push('\n');
+            s
+        }
+    };
+    output::write_stdout(out.as_bytes())?;
+    Ok(Status::Success)
+}
+
 struct Done {
     file: PathBuf,
     bundle: PathBuf,
@@ -27,6 +75,20 @@ struct Done {
 
 /// Runs `vouch sign`.
 pub fn run(args: &SignArgs) -> anyhow::Result<Status> {
+    let images: Vec<String> = args
+        .files
+        .iter()
+        .filter_map(|f| f.to_str().and_then(super::image::registry_image))
+        .collect();
+    if !images.is_empty() {
+        if images.len() != args.files.len() {
+            bail!("sign files and images in separate runs: images are signed in their registry");
+        }
+        return sign_images(args, &images);
+    }
+    if args.recursive || args.legacy_cosign {
+        bail!("`--recursive` and `--legacy-cosign` apply to images only");
+    }
     if args.bundle.is_some() && args.files.len() != 1 {
         bail!("`--bundle` names one output, so it takes exactly one file");
     }

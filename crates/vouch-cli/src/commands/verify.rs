@@ -44,6 +44,22 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
     let policy = policy(args)?;
     let trust = settings::trust_material(&args.trust)?;
     let verifier = Verifier::new(trust)?;
+    let images: Vec<String> = args
+        .inputs
+        .iter()
+        .filter_map(|i| super::image::registry_image(i))
+        .collect();
+    if !images.is_empty() {
+        if images.len() != args.inputs.len() {
+            bail!("verify files and images in separate runs");
+        }
+        return verify_images(args, &images, &verifier, &policy);
+    }
+    if args.attestation_type.is_some() {
+        bail!(
+            "`--type` applies to images; for a file, give its attestation bundle with `--bundle`"
+        );
+    }
     let jobs = args
         .inputs
         .iter()
@@ -90,6 +106,47 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitStatus> {
         ExitStatus::CheckFailed
     } else {
         ExitStatus::Success
+    })
+}
+
+/// `vouch verify IMAGE…`: every bundle attached to each image, in every layout, verified.
+fn verify_images(
+    args: &VerifyArgs,
+    images: &[String],
+    verifier: &Verifier,
+    policy: &Policy,
+) -> anyhow::Result<ExitStatus> {
+    let required = match &args.attestation_type {
+        Some(t) => Some(super::attest::predicate_type(t)?),
+        None => None,
+    };
+    let runtime = super::signing::runtime()?;
+    let mut verdicts = Vec::new();
+    for image in images {
+        verdicts.extend(runtime.block_on(super::image::verify_image(
+            &args.registry,
+            image,
+            verifier,
+            policy,
+            required.as_deref(),
+        ))?);
+    }
+    let out = match args.format {
+        ReportFormat::Text => super::image::render_verdicts_text(&verdicts),
+        ReportFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&serde_json::json!({
+                "trusted_root": verifier.trust().origin(),
+                "images": super::image::render_verdicts_json(&verdicts)?,
+            }))?;
+            s.push('\n');
+            s
+        }
+    };
+    output::write_stdout(out.as_bytes())?;
+    Ok(if verdicts.iter().all(|v| v.verified) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::CheckFailed
     })
 }
 
