@@ -3,6 +3,7 @@
 mod attest;
 mod devstack;
 mod image;
+mod image_sbom;
 mod key;
 mod lock_check;
 mod provenance;

@@ -15,14 +15,20 @@ use crate::settings;
 /// Runs `vouch sbom`.
 pub fn run(args: &SbomArgs) -> anyhow::Result<Status> {
     let created = settings::created_time()?;
-    let (subject_name, inventory) = collect(&args.path, args.include_vendored)?;
+    let (subject_name, subject_version, inventory) = match image_argument(&args.path) {
+        Some(image) => super::image_sbom::collect(args, &image)?,
+        None => {
+            let (name, inventory) = collect(&args.path, args.include_vendored)?;
+            (name, None, inventory)
+        }
+    };
     let mut inventory = inventory;
     if args.exclude_dev {
         inventory.retain(|p| p.kind == Kind::Project || p.scope != Scope::Dev);
     }
     let subject = Subject {
         name: args.name.clone().unwrap_or(subject_name),
-        version: args.subject_version.clone(),
+        version: args.subject_version.clone().or(subject_version),
     };
     let format = match (args.format, args.spec_version) {
         (SbomFormatArg::CyclonedxJson, CdxVersionArg::V1_5) => {
@@ -47,6 +53,19 @@ pub fn run(args: &SbomArgs) -> anyhow::Result<Status> {
         None => output::write_stdout(&bytes)?,
     }
     Ok(Status::Success)
+}
+
+/// The image an argument names, if it names one: `oci:`, `docker-archive:` and `dir:`
+/// prefixes, or a registry reference (see [`super::image::registry_image`]).
+fn image_argument(path: &Path) -> Option<vouch_image::ImageRef> {
+    let text = path.to_str()?;
+    if let Some(reference) = super::image::registry_image(text) {
+        return Some(vouch_image::ImageRef::Registry(reference));
+    }
+    match vouch_image::parse_image_ref(text) {
+        vouch_image::ImageRef::Registry(_) => None,
+        local => Some(local),
+    }
 }
 
 /// Reads one lockfile or every lockfile under a directory into one inventory. Returns the

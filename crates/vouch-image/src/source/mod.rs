@@ -15,6 +15,7 @@ use crate::scan::Target;
 
 pub mod archive;
 pub mod oci;
+pub mod registry;
 
 /// An image's blobs, addressed by descriptor. Implemented for OCI layouts and `docker save`
 /// archives here, and by a registry client elsewhere.
