@@ -9,6 +9,8 @@
 )]
 
 mod faults;
+mod image;
+mod image_syft;
 mod lock_check;
 mod provenance;
 mod release;
