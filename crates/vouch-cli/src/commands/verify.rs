@@ -134,8 +134,11 @@ fn verify_images(
     let out = match args.format {
         ReportFormat::Text => super::image::render_verdicts_text(&verdicts),
         ReportFormat::Json => {
+            let trust = verifier.trust();
             let mut s = serde_json::to_string_pretty(&serde_json::json!({
-                "trusted_root": verifier.trust().origin(),
+                "report_version": "1",
+                "verified": verdicts.iter().all(|v| v.verified),
+                "trusted_root": { "origin": trust.origin(), "sha256": trust.sha256() },
                 "images": super::image::render_verdicts_json(&verdicts)?,
             }))?;
             s.push('\n');

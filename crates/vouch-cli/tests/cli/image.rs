@@ -32,6 +32,22 @@ fn registry() -> Option<TestRegistry> {
     }
 }
 
+/// Checks a `vouch verify IMAGE --format json` report against its published schema.
+fn assert_valid(report: &Value) {
+    let text =
+        std::fs::read_to_string(super::repo().join("schemas/verify-image-report.schema.json"))
+            .unwrap();
+    let validator = jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match its schema: {errors:#?}\n{report:#}"
+    );
+}
+
 /// A tar with `files` (path, content), as an image layer holds it.
 fn tar(files: &[(&str, &str)]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
@@ -232,6 +248,14 @@ fn an_image_is_described_signed_attested_and_verified_in_its_registry() {
     let out = verify(&stack, &reference, EMAIL, &[]);
     assert!(out.status.success(), "{}", both(&out));
     assert!(stdout(&out).contains("VERIFIED"), "{}", both(&out));
+    let out = verify(&stack, &reference, EMAIL, &["--format", "json"]);
+    assert!(out.status.success(), "{}", both(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&report);
+    assert_eq!(
+        report["images"][0]["image"],
+        format!("{}/app@{digest}", registry.host())
+    );
     assert!(
         stdout(&out).contains("referrers-tag-schema"),
         "{}",
@@ -247,6 +271,8 @@ fn an_image_is_described_signed_attested_and_verified_in_its_registry() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", both(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&report);
+    assert_eq!(report["verified"], false);
     let failed = &report["images"][0]["attached"][0]["report"]["checks"]
         .as_array()
         .unwrap()

@@ -24,26 +24,42 @@ const SYFT_TIMEOUT: Duration = Duration::from_secs(300);
 fn debian_os_packages_match_syft() {
     let image = repo().join("target/test-images/debian-bookworm");
     if !image.join("index.json").is_file() {
-        eprintln!("SKIPPED: {} missing; run scripts/build-test-images.sh", image.display());
+        eprintln!(
+            "SKIPPED: {} missing; run scripts/build-test-images.sh",
+            image.display()
+        );
         return;
     }
     let Some(syft) = syft() else { return };
     let work = tempfile::tempdir().unwrap();
 
     let theirs = purls_of_syft(&run_syft(&syft, &image, work.path()));
-    let ours = purls_of_vouch(&run_vouch(&format!("oci:{}:bookworm", image.display()), work.path()));
+    let ours = purls_of_vouch(&run_vouch(
+        &format!("oci:{}:bookworm", image.display()),
+        work.path(),
+    ));
 
     let debs = |purls: &[Purl]| -> BTreeSet<(String, String, String)> {
         purls
             .iter()
             .filter(|p| p.kind == "deb")
-            .map(|p| (p.name.clone(), p.full_version(), p.qualifier("arch").to_owned()))
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    p.full_version(),
+                    p.qualifier("arch").to_owned(),
+                )
+            })
             .collect()
     };
     let (theirs_debs, ours_debs) = (debs(&theirs), debs(&ours));
     // A debootstrap minbase root filesystem has about 90 packages; far fewer means one side
     // read nothing and the comparison below would prove little.
-    assert!(theirs_debs.len() > 50, "syft found {} deb packages", theirs_debs.len());
+    assert!(
+        theirs_debs.len() > 50,
+        "syft found {} deb packages",
+        theirs_debs.len()
+    );
 
     // Differences allowed, with their reason: none. Both read the same `/var/lib/dpkg/status`,
     // and name, version (with epoch) and architecture are fields of it that neither derives.
@@ -51,8 +67,14 @@ fn debian_os_packages_match_syft() {
     let allowed_only_vouch: BTreeSet<(String, String, String)> = BTreeSet::new();
     let only_syft: BTreeSet<_> = theirs_debs.difference(&ours_debs).cloned().collect();
     let only_vouch: BTreeSet<_> = ours_debs.difference(&theirs_debs).cloned().collect();
-    assert_eq!(only_syft, allowed_only_syft, "deb packages syft finds and vouch does not");
-    assert_eq!(only_vouch, allowed_only_vouch, "deb packages vouch finds and syft does not");
+    assert_eq!(
+        only_syft, allowed_only_syft,
+        "deb packages syft finds and vouch does not"
+    );
+    assert_eq!(
+        only_vouch, allowed_only_vouch,
+        "deb packages vouch finds and syft does not"
+    );
 
     // The distro qualifier (`debian-12`, from `/etc/os-release`) is the same on every purl.
     let distros = |purls: &[Purl]| -> BTreeSet<String> {
@@ -65,7 +87,11 @@ fn debian_os_packages_match_syft() {
     assert_eq!(distros(&theirs), BTreeSet::from(["debian-12".to_owned()]));
     assert_eq!(distros(&ours), distros(&theirs));
     // The namespace is the distribution's ID.
-    assert!(ours.iter().filter(|p| p.kind == "deb").all(|p| p.namespace == "debian"));
+    assert!(
+        ours.iter()
+            .filter(|p| p.kind == "deb")
+            .all(|p| p.namespace == "debian")
+    );
 }
 
 #[test]
@@ -104,8 +130,14 @@ fn language_packages_include_everything_syft_finds() {
 
     let only_syft: BTreeSet<Key> = theirs.difference(&ours).cloned().collect();
     let only_vouch: BTreeSet<Key> = ours.difference(&theirs).cloned().collect();
-    assert_eq!(only_syft, allowed_only_syft, "packages syft finds and vouch does not");
-    assert_eq!(only_vouch, allowed_only_vouch, "packages vouch finds and syft does not");
+    assert_eq!(
+        only_syft, allowed_only_syft,
+        "packages syft finds and vouch does not"
+    );
+    assert_eq!(
+        only_vouch, allowed_only_vouch,
+        "packages vouch finds and syft does not"
+    );
 }
 
 /// An OS layer: Debian's identity and one dpkg record, gzip-compressed as most bases are.
@@ -199,8 +231,11 @@ fn jar() -> Vec<u8> {
     let options = zip::write::SimpleFileOptions::default();
     zip.start_file("META-INF/MANIFEST.MF", options).unwrap();
     zip.write_all(b"Manifest-Version: 1.0\r\n\r\n").unwrap();
-    zip.start_file("META-INF/maven/com.google.guava/guava/pom.properties", options)
-        .unwrap();
+    zip.start_file(
+        "META-INF/maven/com.google.guava/guava/pom.properties",
+        options,
+    )
+    .unwrap();
     zip.write_all(b"groupId=com.google.guava\nartifactId=guava\nversion=32.1.3-jre\n")
         .unwrap();
     zip.finish().unwrap().into_inner()
@@ -213,7 +248,9 @@ fn tar(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
         header.set_size(content.len() as u64);
         header.set_mode(0o644);
         header.set_mtime(0);
-        builder.append_data(&mut header, path, content.as_slice()).unwrap();
+        builder
+            .append_data(&mut header, path, content.as_slice())
+            .unwrap();
     }
     builder.into_inner().unwrap()
 }
@@ -222,20 +259,36 @@ fn tar(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
 
 /// syft 1.18.1: `VOUCH_SYFT`, else the test tools' venv, else the repository's `.venv`.
 fn syft() -> Option<PathBuf> {
-    let found = std::env::var_os("VOUCH_SYFT").map(PathBuf::from).or_else(|| {
-        [repo().join("target/test-tools/venv/bin/syft"), repo().join(".venv/bin/syft")]
+    let found = std::env::var_os("VOUCH_SYFT")
+        .map(PathBuf::from)
+        .or_else(|| {
+            [
+                repo().join("target/test-tools/venv/bin/syft"),
+                repo().join(".venv/bin/syft"),
+            ]
             .into_iter()
             .find(|p| p.is_file())
-    });
+        });
     let Some(syft) = found else {
         eprintln!("SKIPPED: syft {SYFT_VERSION} not installed (scripts/install-test-tools.sh)");
         return None;
     };
-    let out = Command::new(&syft).arg("version").env("SYFT_CHECK_FOR_APP_UPDATE", "false").output();
-    let version = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
-    if !version.lines().any(|l| l.starts_with("Version:") && l.ends_with(SYFT_VERSION)) {
+    let out = Command::new(&syft)
+        .arg("version")
+        .env("SYFT_CHECK_FOR_APP_UPDATE", "false")
+        .output();
+    let version = out
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if !version
+        .lines()
+        .any(|l| l.starts_with("Version:") && l.ends_with(SYFT_VERSION))
+    {
         // The allowlists are specific to one syft release.
-        eprintln!("SKIPPED: {} is not syft {SYFT_VERSION}: {version}", syft.display());
+        eprintln!(
+            "SKIPPED: {} is not syft {SYFT_VERSION}: {version}",
+            syft.display()
+        );
         return None;
     }
     Some(syft)
@@ -251,7 +304,11 @@ fn run_syft(syft: &Path, image: &Path, work: &Path) -> Value {
         .arg(format!("oci-dir:{}", image.display()))
         .arg("-o")
         .arg(format!("syft-json={}", file.display()))
-        .args(["-q", "--select-catalogers", "+javascript-lock-cataloger,+dotnet-deps-cataloger"])
+        .args([
+            "-q",
+            "--select-catalogers",
+            "+javascript-lock-cataloger,+dotnet-deps-cataloger",
+        ])
         .env("SYFT_CHECK_FOR_APP_UPDATE", "false")
         .env("TMPDIR", work)
         .stdout(Stdio::null())
@@ -279,18 +336,24 @@ fn run_syft(syft: &Path, image: &Path, work: &Path) -> Value {
 
 fn run_vouch(reference: &str, work: &Path) -> Value {
     let file = work.join("vouch.cdx.json");
-    let out = run(vouch().args([
-        "sbom",
-        reference,
-        "--format",
-        "cyclonedx-json",
-        "--no-layer-cache",
-        "--platform",
-        "linux/amd64",
-        "-o",
-    ])
-    .arg(&file));
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(vouch()
+        .args([
+            "sbom",
+            reference,
+            "--format",
+            "cyclonedx-json",
+            "--no-layer-cache",
+            "--platform",
+            "linux/amd64",
+            "-o",
+        ])
+        .arg(&file));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&fs_err::read(&file).unwrap()).unwrap()
 }
 
@@ -375,15 +438,23 @@ struct Purl {
 
 impl Purl {
     fn parse(text: &str) -> Purl {
-        let rest = text.strip_prefix("pkg:").unwrap_or_else(|| panic!("not a purl: {text}"));
+        let rest = text
+            .strip_prefix("pkg:")
+            .unwrap_or_else(|| panic!("not a purl: {text}"));
         let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
         let (rest, qualifiers) = rest.split_once('?').unwrap_or((rest, ""));
         let (path, version) = rest.rsplit_once('@').unwrap_or((rest, ""));
-        let (kind, path) = path.split_once('/').unwrap_or_else(|| panic!("no name: {text}"));
+        let (kind, path) = path
+            .split_once('/')
+            .unwrap_or_else(|| panic!("no name: {text}"));
         let (namespace, name) = path.rsplit_once('/').unwrap_or(("", path));
         Purl {
             kind: kind.to_ascii_lowercase(),
-            namespace: namespace.split('/').map(decode).collect::<Vec<_>>().join("/"),
+            namespace: namespace
+                .split('/')
+                .map(decode)
+                .collect::<Vec<_>>()
+                .join("/"),
             name: decode(name),
             version: decode(version),
             qualifiers: qualifiers
@@ -436,8 +507,13 @@ fn decode(text: &str) -> String {
 
 #[test]
 fn purl_parsing_decodes_and_sorts_nothing_away() {
-    let p = Purl::parse("pkg:deb/debian/libc6@2.36-9%2Bdeb12u9?arch=amd64&upstream=glibc&distro=debian-12");
-    assert_eq!((p.kind.as_str(), p.namespace.as_str(), p.name.as_str()), ("deb", "debian", "libc6"));
+    let p = Purl::parse(
+        "pkg:deb/debian/libc6@2.36-9%2Bdeb12u9?arch=amd64&upstream=glibc&distro=debian-12",
+    );
+    assert_eq!(
+        (p.kind.as_str(), p.namespace.as_str(), p.name.as_str()),
+        ("deb", "debian", "libc6")
+    );
     assert_eq!(p.version, "2.36-9+deb12u9");
     assert_eq!(p.qualifier("distro"), "debian-12");
     let p = Purl::parse("pkg:npm/%40scope/pkg@2.0.0");
