@@ -161,22 +161,9 @@ pub async fn sign_images(
                 )
                 .to_json();
                 let signed = signer.sign_statement(&statement).await?;
-                let outcome = attach_bundle(
-                    &registry,
-                    &subject,
-                    &BundleAttachment {
-                        bundle: signed.bundle_json.into_bytes(),
-                        content: BundleContent::DsseEnvelope,
-                        predicate_type: Some(SIGN_PREDICATE_TYPE.to_owned()),
-                        created: Some(now_rfc3339()),
-                    },
-                    &AttachOptions::default(),
-                )
-                .await?;
-                (
-                    format!("referrer {}", outcome.descriptor.digest),
-                    signed.log_index,
-                )
+                let log_index = signed.log_index;
+                let stored = attach_dsse(&registry, &subject, signed, SIGN_PREDICATE_TYPE).await?;
+                (stored, log_index)
             };
             done.push(ImageSigned {
                 subject: format!("{repo}@{digest}"),
@@ -216,6 +203,7 @@ pub async fn attest_image(
     )
     .to_json();
     let signed = signer.sign_statement(&statement).await?;
+    let log_index = signed.log_index;
     let stored = if legacy {
         let layer = cosign::legacy_layer_from_bundle(signed.bundle_json.as_bytes(), &[])?;
         let outcome = attach_legacy_attestation(
@@ -228,25 +216,35 @@ pub async fn attest_image(
         .await?;
         format!("tag {}", outcome.tag)
     } else {
-        let outcome = attach_bundle(
-            &registry,
-            &subject,
-            &BundleAttachment {
-                bundle: signed.bundle_json.into_bytes(),
-                content: BundleContent::DsseEnvelope,
-                predicate_type: Some(predicate_type.to_owned()),
-                created: Some(now_rfc3339()),
-            },
-            &AttachOptions::default(),
-        )
-        .await?;
-        format!("referrer {}", outcome.descriptor.digest)
+        attach_dsse(&registry, &subject, signed, predicate_type).await?
     };
     Ok(ImageSigned {
         subject: format!("{repo}@{digest}"),
         stored,
-        log_index: signed.log_index,
+        log_index,
     })
+}
+
+/// Stores a DSSE bundle as an OCI 1.1 referrer of `subject`; returns where it went.
+async fn attach_dsse(
+    registry: &Registry,
+    subject: &Reference,
+    signed: vouch_sigstore::Signed,
+    predicate_type: &str,
+) -> anyhow::Result<String> {
+    let outcome = attach_bundle(
+        registry,
+        subject,
+        &BundleAttachment {
+            bundle: signed.bundle_json.into_bytes(),
+            content: BundleContent::DsseEnvelope,
+            predicate_type: Some(predicate_type.to_owned()),
+            created: Some(now_rfc3339()),
+        },
+        &AttachOptions::default(),
+    )
+    .await?;
+    Ok(format!("referrer {}", outcome.descriptor.digest))
 }
 
 /// One attached item, verified.

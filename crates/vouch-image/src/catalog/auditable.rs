@@ -20,6 +20,7 @@ use std::io::{Cursor, Read, Seek, SeekFrom, Write as _};
 use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Package, PackageUrl, Scope, Source};
 
+use super::bytes::Endian;
 use super::{CatalogError, Cataloger, FileInfo, Findings, props};
 
 /// The catalogers of this module.
@@ -414,35 +415,6 @@ fn find_section(h: &Header, tail: &mut Tail, base: u64) -> Result<Option<(u64, u
         }
     }
     Ok(None)
-}
-
-struct Endian(bool);
-
-impl Endian {
-    fn u16(&self, b: &[u8], at: usize) -> Option<u16> {
-        let a: [u8; 2] = b.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(if self.0 {
-            u16::from_be_bytes(a)
-        } else {
-            u16::from_le_bytes(a)
-        })
-    }
-    fn u32(&self, b: &[u8], at: usize) -> Option<u32> {
-        let a: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(if self.0 {
-            u32::from_be_bytes(a)
-        } else {
-            u32::from_le_bytes(a)
-        })
-    }
-    fn u64(&self, b: &[u8], at: usize) -> Option<u64> {
-        let a: [u8; 8] = b.get(at..at.checked_add(8)?)?.try_into().ok()?;
-        Some(if self.0 {
-            u64::from_be_bytes(a)
-        } else {
-            u64::from_le_bytes(a)
-        })
-    }
 }
 
 /// zlib-inflates at most [`MAX_JSON`] bytes; more is an error.

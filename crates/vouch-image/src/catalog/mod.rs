@@ -178,6 +178,7 @@ pub fn read_to_limit(
 
 pub mod apk;
 pub mod auditable;
+mod bytes;
 pub mod composer;
 pub mod dotnet;
 pub mod dpkg;

@@ -9,6 +9,8 @@
 //! every hash page holds key/value pairs, and values too large for one page are on overflow
 //! chains. Encrypted and checksummed databases are refused.
 
+use crate::catalog::bytes::Endian;
+
 /// Hash database magic number.
 const HASH_MAGIC: u32 = 0x0006_1561;
 /// Page types.
@@ -151,27 +153,6 @@ fn overflow(
         next = e.u32(p, 16).unwrap_or(0);
     }
     Ok(out)
-}
-
-struct Endian(bool);
-
-impl Endian {
-    fn u16(&self, b: &[u8], at: usize) -> Option<u16> {
-        let a: [u8; 2] = b.get(at..at.checked_add(2)?)?.try_into().ok()?;
-        Some(if self.0 {
-            u16::from_be_bytes(a)
-        } else {
-            u16::from_le_bytes(a)
-        })
-    }
-    fn u32(&self, b: &[u8], at: usize) -> Option<u32> {
-        let a: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
-        Some(if self.0 {
-            u32::from_be_bytes(a)
-        } else {
-            u32::from_le_bytes(a)
-        })
-    }
 }
 
 fn le32(b: &[u8], at: usize) -> Option<u32> {
