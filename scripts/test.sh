@@ -45,6 +45,8 @@ export PATH="$repo/.venv/bin:$HOME/.cargo/bin:$PATH"
 scripts/build-test-images.sh
 # The image tests fail, rather than skip, without their real registry.
 export VOUCH_REQUIRE_REGISTRY=1
+# Tests that need an installed peer (grpcio-tools for the in-toto protos) fail without it.
+export VOUCH_REQUIRE_TOOLS=1
 
 step "cargo fmt" cargo fmt --all -- --check
 step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -11,6 +11,7 @@
 mod faults;
 mod image;
 mod image_syft;
+mod intoto_schema;
 mod lock_check;
 mod provenance;
 mod release;
