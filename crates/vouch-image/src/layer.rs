@@ -20,9 +20,10 @@
 //! - A file several catalogers want is copied once into a spooled buffer (memory up to
 //!   [`SPOOL_IN_MEMORY`], then an anonymous temporary file) so that each reads it from the start.
 
-use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 
 use vouch_digest::{Algorithm, Digest, HashingReader};
 use vouch_inventory::Package;
@@ -287,14 +288,13 @@ pub(crate) fn read_layer(
         too_long: false,
         progress,
     };
-    let decompressed = Cell::new(0u64);
-    let bomb = Cell::new(false);
+    let decompressed = AtomicU64::new(0);
+    let bomb = AtomicBool::new(false);
     let (outcome, drained, stored) = {
         let mut hashed = HashingReader::new(algorithm, &mut counting).ok_or_else(invalid)?;
-        let outcome = match read_head(&mut hashed) {
+        match read_head(&mut hashed) {
             Ok(head) => {
                 let compression = spec.compression.unwrap_or_else(|| sniff(&head));
-                let mut input = io::Cursor::new(head).chain(&mut hashed);
                 let tar = TarStream {
                     uncompressed_digest: (spec.verify == Verify::Uncompressed).then_some(algorithm),
                     limits,
@@ -302,15 +302,28 @@ pub(crate) fn read_layer(
                     decompressed: &decompressed,
                     bomb: &bomb,
                 };
-                tar.read(&mut input, compression, &mut record)
+                if spec.verify == Verify::Stored {
+                    // Two stages on two threads: this one reads and hashes the stored bytes,
+                    // the other decompresses and walks the tar. Hashing and decompressing are
+                    // each about half the work of a large layer.
+                    let (outcome, drained) =
+                        pipelined(&mut hashed, head, compression, &tar, &mut record);
+                    (outcome, drained, hashed.finish())
+                } else {
+                    let mut input = io::Cursor::new(head).chain(&mut hashed);
+                    let outcome = tar.read(&mut input, compression, &mut record);
+                    // Read to the end whatever happened, so the digest covers every stored byte.
+                    let drained = io::copy(&mut hashed, &mut io::sink());
+                    (outcome, drained, hashed.finish())
+                }
             }
-            Err(e) => Err(WalkError::Io(e)),
-        };
-        // Read to the end whatever happened, so the digest covers every stored byte.
-        let drained = io::copy(&mut hashed, &mut io::sink());
-        (outcome, drained, hashed.finish())
+            Err(e) => {
+                let drained = io::copy(&mut hashed, &mut io::sink());
+                (Err(WalkError::Io(e)), drained, hashed.finish())
+            }
+        }
     };
-    record.decompressed_bytes = decompressed.get();
+    record.decompressed_bytes = decompressed.load(Ordering::Relaxed);
 
     if counting.too_long {
         return Err(LayerError::SizeMismatch {
@@ -331,7 +344,7 @@ pub(crate) fn read_layer(
     }
     let uncompressed = match outcome {
         Ok(d) => d,
-        Err(_) if bomb.get() => {
+        Err(_) if bomb.load(Ordering::Relaxed) => {
             return Err(LayerError::TooLarge {
                 layer,
                 limit: limits.max_decompressed_bytes,
@@ -369,6 +382,95 @@ pub(crate) fn read_layer(
     Ok(record)
 }
 
+/// Stored bytes handed from the reading and hashing thread to the decompressing one.
+const PIPE_CHUNK: usize = 256 * 1024;
+/// Chunks in flight: with [`PIPE_CHUNK`], at most 1 MiB of a layer is held between the stages.
+const PIPE_DEPTH: usize = 4;
+
+/// Walks the tar on a second thread while this one reads and hashes the stored stream,
+/// handing chunks over a bounded channel. Returns the walk's outcome and the result of reading
+/// the stored stream to its end (which happens whatever the walk does, so that the digest
+/// covers every stored byte).
+fn pipelined(
+    stored: &mut dyn Read,
+    head: Vec<u8>,
+    compression: Compression,
+    tar: &TarStream<'_>,
+    record: &mut LayerRecord,
+) -> (Result<Option<Digest>, WalkError>, io::Result<u64>) {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::sync_channel::<io::Result<Vec<u8>>>(PIPE_DEPTH);
+        let walker = scope.spawn(move || {
+            let mut input = io::Cursor::new(head).chain(ChannelReader {
+                receiver,
+                chunk: Vec::new(),
+                at: 0,
+            });
+            tar.read(&mut input, compression, record)
+        });
+        let mut sender = Some(sender);
+        let mut total = 0u64;
+        let drained = loop {
+            let mut chunk = vec![0u8; PIPE_CHUNK];
+            match stored.read(&mut chunk) {
+                Ok(0) => break Ok(total),
+                Ok(n) => {
+                    total = total.saturating_add(n as u64);
+                    chunk.truncate(n);
+                    // Once the walker is done (the tar ended, or it failed), keep hashing.
+                    if sender.as_ref().is_some_and(|s| s.send(Ok(chunk)).is_err()) {
+                        sender = None;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    if let Some(s) = &sender {
+                        let _ = s.send(Err(io::Error::new(e.kind(), e.to_string())));
+                    }
+                    break Err(e);
+                }
+            }
+        };
+        drop(sender);
+        let outcome = walker.join().unwrap_or_else(|_| {
+            Err(WalkError::Io(io::Error::other(
+                "the layer's tar reader stopped unexpectedly",
+            )))
+        });
+        (outcome, drained)
+    })
+}
+
+/// The receiving end of [`pipelined`]: the stored stream, chunk by chunk.
+struct ChannelReader {
+    receiver: mpsc::Receiver<io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at >= self.chunk.len() {
+            match self.receiver.recv() {
+                Ok(Ok(chunk)) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                // The sender is gone: the stored stream ended.
+                Err(mpsc::RecvError) => return Ok(0),
+            }
+        }
+        let rest = self.chunk.get(self.at..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf.get_mut(..n)
+            .unwrap_or_default()
+            .copy_from_slice(rest.get(..n).unwrap_or_default());
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// The compression the first bytes of a stream announce.
 pub(crate) fn sniff(head: &[u8]) -> Compression {
     match head {
@@ -402,8 +504,8 @@ struct TarStream<'a> {
     uncompressed_digest: Option<Algorithm>,
     limits: &'a Limits,
     catalogers: &'a [Box<dyn Cataloger>],
-    decompressed: &'a Cell<u64>,
-    bomb: &'a Cell<bool>,
+    decompressed: &'a AtomicU64,
+    bomb: &'a AtomicBool,
 }
 
 impl TarStream<'_> {
@@ -669,18 +771,18 @@ impl Read for Counting<'_> {
 /// Counts decompressed bytes and fails past the limit.
 struct Limited<'a, R> {
     inner: R,
-    count: &'a Cell<u64>,
+    count: &'a AtomicU64,
     limit: u64,
-    hit: &'a Cell<bool>,
+    hit: &'a AtomicBool,
 }
 
 impl<R: Read> Read for Limited<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let total = self.count.get().saturating_add(n as u64);
-        self.count.set(total);
+        let total = self.count.load(Ordering::Relaxed).saturating_add(n as u64);
+        self.count.store(total, Ordering::Relaxed);
         if total > self.limit {
-            self.hit.set(true);
+            self.hit.store(true, Ordering::Relaxed);
             return Err(io::Error::other("decompressed size limit reached"));
         }
         Ok(n)

@@ -47,7 +47,9 @@ pub fn registry_image(arg: &str) -> Option<String> {
         return None;
     }
     let (host, rest) = arg.split_once('/')?;
-    let hostlike = host == "localhost" || host.contains('.') || host.contains(':');
+    // `./x/y` and `../x/y` are paths, not hosts.
+    let hostlike = host == "localhost"
+        || (!host.starts_with('.') && (host.contains('.') || host.contains(':')));
     (hostlike && !rest.is_empty()).then(|| arg.to_owned())
 }
 
@@ -745,4 +747,33 @@ fn fetch_bundles(item: &DownloadItemArgs) -> anyhow::Result<Vec<(Vec<u8>, Option
         }
         anyhow::Ok(out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registry_image;
+
+    #[test]
+    fn arguments_are_images_only_when_they_name_a_registry() {
+        for image in [
+            "registry.example/app:1",
+            "127.0.0.1:5000/app@sha256:00",
+            "localhost/app",
+            "registry:alpine:3",
+            "docker://alpine",
+        ] {
+            assert!(registry_image(image).is_some(), "{image}");
+        }
+        for file in [
+            "dist/app.tar.gz",
+            "./dir.d/file",
+            "../up.one/file",
+            "/abs.d/file",
+            "alpine:3",
+            "oci:layout",
+            "release.tar.gz",
+        ] {
+            assert!(registry_image(file).is_none(), "{file}");
+        }
+    }
 }
