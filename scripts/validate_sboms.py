@@ -55,6 +55,13 @@ def lockfile_inputs(shared: Path, repo: Path):
     else:
         print(f"SKIPPED: corpus not found at {lock_dir}; validating the bundled example only", flush=True)
     inputs.append(repo / "examples" / "demo-app")
+    # The Debian image of scripts/build-test-images.sh: an SBOM with container and operating
+    # system components and OS packages.
+    debian = repo / "target" / "test-images" / "debian-bookworm"
+    if (debian / "index.json").is_file():
+        inputs.append(f"oci:{debian}")
+    else:
+        print(f"note: {debian} not built; image SBOMs are not validated", flush=True)
     return inputs
 
 
@@ -79,7 +86,7 @@ def main() -> int:
 
     # 1. Generate, twice, and compare bytes.
     for i, src in enumerate(lockfile_inputs(shared, repo)):
-        stem = f"{i:03d}-{src.name}"
+        stem = f"{i:03d}-{Path(str(src)).name}"
         for short, fmt in FORMATS.items():
             target = out / f"{stem}.{short}.json"
             r = run([args.vouch, "sbom", str(src), "--format", fmt, "-o", str(target)], env=env)

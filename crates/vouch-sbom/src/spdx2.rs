@@ -178,7 +178,7 @@ pub(crate) fn encode(graph: &Graph<'_>, ctx: &Context<'_>) -> Result<Vec<u8>, se
                 Kind::Project => "APPLICATION",
                 Kind::Library => "LIBRARY",
                 Kind::Container => "CONTAINER",
-                Kind::OperatingSystem => "OPERATING-SYSTEM",
+                Kind::OperatingSystem => "OPERATING_SYSTEM",
             },
         });
     }
