@@ -287,16 +287,23 @@ fn layout_name(layout: &Layout) -> &'static str {
     }
 }
 
-/// The predicate type of a DSSE bundle's statement, or `None` for a message signature.
-fn bundle_predicate_type(bundle: &[u8]) -> Option<String> {
+/// The in-toto statement inside a DSSE bundle, or `None` for a message signature.
+fn bundle_statement(bundle: &[u8]) -> Option<Value> {
+    use base64::Engine as _;
     let value: Value = serde_json::from_slice(bundle).ok()?;
     let payload = value.pointer("/dsseEnvelope/payload")?.as_str()?;
-    use base64::Engine as _;
     let statement = base64::engine::general_purpose::STANDARD
         .decode(payload)
         .ok()?;
-    let statement: Value = serde_json::from_slice(&statement).ok()?;
-    statement.get("predicateType")?.as_str().map(str::to_owned)
+    serde_json::from_slice(&statement).ok()
+}
+
+/// The predicate type of a DSSE bundle's statement, or `None` for a message signature.
+fn bundle_predicate_type(bundle: &[u8]) -> Option<String> {
+    bundle_statement(bundle)?
+        .get("predicateType")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// Verifies every bundle attached to one manifest digest.
@@ -669,15 +676,7 @@ pub fn run_download(args: &crate::cli::DownloadArgs) -> anyhow::Result<Status> {
             if !is_sbom {
                 continue;
             }
-            let value: Value = serde_json::from_slice(&bundle)?;
-            let payload = value
-                .pointer("/dsseEnvelope/payload")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            use base64::Engine as _;
-            let statement: Value = serde_json::from_slice(
-                &base64::engine::general_purpose::STANDARD.decode(payload)?,
-            )?;
+            let statement = bundle_statement(&bundle).unwrap_or(Value::Null);
             let predicate = statement.get("predicate").cloned().unwrap_or(Value::Null);
             let mut bytes = serde_json::to_vec_pretty(&predicate)?;
             bytes.push(b'\n');

@@ -12,23 +12,7 @@ use base64::Engine as _;
 use super::sign::Stack;
 use super::{demo_app, repo, run, vouch};
 
-const GITHUB: &[(&str, &str)] = &[
-    ("GITHUB_ACTIONS", "true"),
-    ("GITHUB_SERVER_URL", "https://github.com"),
-    ("GITHUB_REPOSITORY", "acme/app"),
-    ("GITHUB_REF", "refs/tags/v1.0.0"),
-    ("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567"),
-    (
-        "GITHUB_WORKFLOW_REF",
-        "acme/app/.github/workflows/release.yml@refs/tags/v1.0.0",
-    ),
-    ("GITHUB_EVENT_NAME", "push"),
-    ("GITHUB_REPOSITORY_ID", "11"),
-    ("GITHUB_REPOSITORY_OWNER_ID", "22"),
-    ("GITHUB_RUN_ID", "33"),
-    ("GITHUB_RUN_ATTEMPT", "1"),
-    ("RUNNER_ENVIRONMENT", "github-hosted"),
-];
+use super::provenance::GITHUB;
 
 /// Every variable GitLab Runner's provenance reads, the optional ones too.
 const GITLAB: &[(&str, &str)] = &[

@@ -6,7 +6,8 @@ use std::path::Path;
 use super::sign::Stack;
 use super::{run, vouch};
 
-const GITHUB: &[(&str, &str)] = &[
+/// A GitHub Actions job's environment, as the runner sets it (shared with `intoto_schema`).
+pub(crate) const GITHUB: &[(&str, &str)] = &[
     ("GITHUB_ACTIONS", "true"),
     ("GITHUB_SERVER_URL", "https://github.com"),
     ("GITHUB_REPOSITORY", "acme/app"),
