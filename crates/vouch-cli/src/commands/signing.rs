@@ -15,11 +15,26 @@ use crate::env;
 /// Builds the signer the arguments describe.
 pub async fn signer(args: &SigningArgs) -> anyhow::Result<Signer> {
     let (config, trust) = deployment(args)?;
+    let retry = retry_policy(args);
+    // One client for the token and the services: each one built loads the system's
+    // certificate store.
+    let http = vouch_sigstore::sign::http_client(retry.request_timeout, retry.connect_timeout)?;
     let credential = match &args.key {
         Some(path) => Credential::Key(managed_key(path)?),
-        None => Credential::Keyless(identity_token(args, &config).await?),
+        None => Credential::Keyless(identity_token(args, &config, http.clone()).await?),
     };
-    signer_for(args, config, trust, credential)
+    let services = Services::select(&config, args.rekor_version)?;
+    Ok(Signer::with_http_client(
+        services, trust, credential, retry, http,
+    )?)
+}
+
+fn retry_policy(args: &SigningArgs) -> RetryPolicy {
+    RetryPolicy {
+        attempts: args.attempts,
+        request_timeout: std::time::Duration::from_secs(args.timeout),
+        ..RetryPolicy::default()
+    }
 }
 
 /// A signer for a deployment and credential chosen by the caller (`vouch release --devstack`).
@@ -30,12 +45,12 @@ pub fn signer_for(
     credential: Credential,
 ) -> anyhow::Result<Signer> {
     let services = Services::select(&config, args.rekor_version)?;
-    let retry = RetryPolicy {
-        attempts: args.attempts,
-        request_timeout: std::time::Duration::from_secs(args.timeout),
-        ..RetryPolicy::default()
-    };
-    Ok(Signer::new(services, trust, credential, retry)?)
+    Ok(Signer::new(
+        services,
+        trust,
+        credential,
+        retry_policy(args),
+    )?)
 }
 
 /// The signing config and the trusted root new bundles must verify against.
@@ -130,13 +145,9 @@ fn managed_key(path: &Path) -> anyhow::Result<ManagedKey> {
 async fn identity_token(
     args: &SigningArgs,
     config: &SigningConfig,
+    http: vouch_sigstore::sign::HttpClient,
 ) -> anyhow::Result<vouch_sigstore::sign::IdentityToken> {
     use vouch_sigstore::token::{Environment, Interactive, TokenRequest};
-    let timeout = std::time::Duration::from_secs(args.timeout);
-    let http = vouch_sigstore::sign::http_client(
-        timeout,
-        timeout.min(std::time::Duration::from_secs(10)),
-    )?;
     let mut request = TokenRequest::new(Environment::from_vars(std::env::vars()), http);
     // `SIGSTORE_ID_TOKEN` is an explicit token too, except in GitLab CI, where it is the job's
     // own `id_tokens` entry and the token module gives GitLab-specific advice about it.

@@ -344,6 +344,9 @@ fn expected_identity(token: &IdentityToken) -> Option<String> {
     (sub.contains("://") || sub.starts_with("spiffe:")).then(|| sub.to_owned())
 }
 
+/// The HTTP client type [`http_client`] builds.
+pub type HttpClient = reqwest::Client;
+
 /// The HTTP client vouch talks to the Sigstore services with: rustls on aws-lc-rs, the given
 /// timeouts, vouch's user agent.
 pub fn http_client(
@@ -367,6 +370,19 @@ impl Signer {
         retry: RetryPolicy,
     ) -> Result<Self, SignError> {
         let http = http_client(retry.request_timeout, retry.connect_timeout)?;
+        Self::with_http_client(services, trust, credential, retry, http)
+    }
+
+    /// [`Signer::new`] with an HTTP client the caller already holds (one built by
+    /// [`http_client`]): building a client loads the system's certificate store, which a
+    /// command does once, not once per use.
+    pub fn with_http_client(
+        services: Services,
+        trust: TrustMaterial,
+        credential: Credential,
+        retry: RetryPolicy,
+        http: reqwest::Client,
+    ) -> Result<Self, SignError> {
         let verifier = Verifier::new(trust).map_err(|e| SignError::Internal(e.to_string()))?;
         Ok(Self {
             services,
