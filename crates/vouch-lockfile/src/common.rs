@@ -87,6 +87,9 @@ pub(crate) fn toml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, Par
 
 /// Parses YAML (one document), mapping errors to the file with line and column.
 pub(crate) fn yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, ParseError> {
+    if let Some(value) = crate::yaml_subset::from_str(text) {
+        return Ok(value);
+    }
     serde_norway::from_str(text).map_err(|e| {
         let pos = e.location().map(|l| (l.line(), l.column()));
         ParseError::syntax(file, "YAML", strip_position(&e.to_string()), pos)

@@ -37,6 +37,7 @@ mod requirements;
 mod swift;
 mod uv;
 mod walk;
+mod yaml_subset;
 mod yarn;
 
 use std::fmt;
@@ -45,6 +46,14 @@ use std::path::Path;
 pub use error::{ParseError, ParseErrorKind};
 use vouch_inventory::Inventory;
 pub use walk::{DEFAULT_SKIPPED_DIRS, Discovered, WalkOptions, discover};
+
+/// For the differential fuzz target: whether the fast reader of lockfile YAML, where it reads
+/// `text`, reads the values `serde_norway` reads (`None` when it leaves `text` to
+/// `serde_norway`).
+#[doc(hidden)]
+pub fn yaml_fast_path_agrees(text: &str) -> Option<bool> {
+    yaml_subset::agrees_with_serde_norway(text)
+}
 
 /// The largest lockfile vouch reads. A limit hit is an error, never a truncation.
 pub const MAX_LOCKFILE_BYTES: u64 = 512 * 1024 * 1024;

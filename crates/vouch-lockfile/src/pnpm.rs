@@ -319,6 +319,9 @@ struct Snapshot {
 /// where it starts.
 fn select_document(file: &str, text: &str) -> Result<(Lock, usize), ParseError> {
     let starts = document_starts(text);
+    if let Some(found) = select_document_fast(text, &starts) {
+        return Ok(found);
+    }
     let mut chosen: Option<(Lock, usize)> = None;
     for (i, doc) in serde_norway::Deserializer::from_str(text).enumerate() {
         let lock: Option<Lock> = Option::deserialize(doc).map_err(|e| {
@@ -334,6 +337,22 @@ fn select_document(file: &str, text: &str) -> Result<(Lock, usize), ParseError> 
         }
     }
     chosen.ok_or_else(|| ParseError::missing(file, "lockfileVersion", "pnpm-lock.yaml"))
+}
+
+/// [`select_document`] through the YAML fast path; `None` sends the text to `serde_norway`.
+fn select_document_fast(text: &str, starts: &[usize]) -> Option<(Lock, usize)> {
+    let docs = crate::yaml_subset::documents(text)?;
+    if docs.len() != starts.len() {
+        return None;
+    }
+    let mut chosen = None;
+    for (doc, &start) in docs.iter().zip(starts) {
+        let lock: Option<Lock> = Option::deserialize(doc).ok()?;
+        if let Some(lock) = lock.filter(|l| l.lockfile_version.is_some()) {
+            chosen = Some((lock, start));
+        }
+    }
+    chosen
 }
 
 /// Byte offsets where each YAML document begins (after a `---` line, or at 0).

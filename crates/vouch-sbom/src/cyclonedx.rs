@@ -178,11 +178,67 @@ pub(crate) fn encode_derived(
             ..*ctx
         },
     );
-    let mut draft = serde_json::to_vec_pretty(&bom)?;
+    // Documents run to about 700 bytes a component; starting near that size saves the
+    // copies of a doubling buffer.
+    let mut draft = Vec::with_capacity(4096 + graph.packages.len() * 768);
+    serde_json::to_writer_pretty(&mut draft, &bom)?;
     draft.push(b'\n');
-    bom.serial_number = format!("urn:uuid:{}", model::uuid_from_content(&draft));
+    let uuid = model::uuid_from_content(&draft);
+    if let Some(done) = fill_identity(&mut draft, &uuid, ctx.created)? {
+        return Ok(done);
+    }
+    // Not reached with the fields in the order `Bom` declares them; kept so that a change of
+    // that order costs time, not correctness.
+    bom.serial_number = format!("urn:uuid:{uuid}");
     bom.metadata.timestamp = ctx.created.to_owned();
-    serde_json::to_vec_pretty(&bom)
+    let mut bytes = serde_json::to_vec_pretty(&bom)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Writes the serial number and the timestamp into a draft encoded with the nil UUID and no
+/// timestamp. Both fields come before anything taken from the input (`bomFormat` and
+/// `specVersion` are constants, the timestamp is the first field of `metadata`), so the first
+/// match of each is the field itself. `None` when a field is not where it is expected.
+fn fill_identity(
+    draft: &mut Vec<u8>,
+    uuid: &str,
+    created: &str,
+) -> Result<Option<Vec<u8>>, serde_json::Error> {
+    let serial = format!("\"serialNumber\": \"urn:uuid:{}\"", model::NIL_UUID);
+    let Some(at) = find(draft, serial.as_bytes(), 0) else {
+        return Ok(None);
+    };
+    let start = at + serial.len() - 1 - model::NIL_UUID.len();
+    let Some(slot) = draft.get_mut(start..start + uuid.len()) else {
+        return Ok(None);
+    };
+    if uuid.len() != model::NIL_UUID.len() {
+        return Ok(None);
+    }
+    slot.copy_from_slice(uuid.as_bytes());
+    if created.is_empty() {
+        return Ok(Some(std::mem::take(draft)));
+    }
+    let metadata = b"\"metadata\": {";
+    let Some(m) = find(draft, metadata, at) else {
+        return Ok(None);
+    };
+    let insert = format!(
+        "\n    \"timestamp\": {},",
+        serde_json::to_string(created)?
+    );
+    let pos = m + metadata.len();
+    draft.splice(pos..pos, insert.bytes());
+    Ok(Some(std::mem::take(draft)))
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    haystack
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 fn build<'g>(version: CdxVersion, graph: &'g Graph<'_>, ctx: &Context<'_>) -> Bom<'g> {

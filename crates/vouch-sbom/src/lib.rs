@@ -171,10 +171,8 @@ pub fn encode(
             tool_name: &options.tool_name,
             tool_version: &options.tool_version,
         };
-        let mut bytes = cyclonedx::encode_derived(v, &graph, &ctx)
-            .map_err(|source| EncodeError::Serialize { format, source })?;
-        bytes.push(b'\n');
-        return Ok(bytes);
+        return cyclonedx::encode_derived(v, &graph, &ctx)
+            .map_err(|source| EncodeError::Serialize { format, source });
     }
     let uuid = match &options.serial {
         Some(s) => model::check_uuid(s)?,
