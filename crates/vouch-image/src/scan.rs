@@ -208,6 +208,13 @@ pub enum ScanError {
     /// The source could not be read.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// A layer was not read because another failed first (the other's error is the one
+    /// reported; this one is not expected to reach a caller).
+    #[error("layer `{digest}` was not read: another layer failed first")]
+    NotRead {
+        /// The layer.
+        digest: String,
+    },
     /// A manifest or index is malformed.
     #[error("manifest `{digest}` cannot be read")]
     Manifest {
@@ -541,8 +548,8 @@ fn scan_image(
     });
     let progress = options.progress.as_deref();
     let count = manifest.layers.len();
-    let mut squash = Squash::default();
-    let mut layers = Vec::new();
+    // First, in order: what each layer needs (skipped, from the cache, or read).
+    let mut slots: Vec<(LayerSummary, Slot)> = Vec::with_capacity(count);
     for (index, desc) in manifest.layers.iter().enumerate() {
         let digest = desc.digest.as_str();
         let mut summary = LayerSummary {
@@ -574,7 +581,7 @@ fn scan_image(
                             ),
                         });
                         summary.skipped = true;
-                        layers.push(summary);
+                        slots.push((summary, Slot::Skipped));
                         continue;
                     }
                 },
@@ -590,10 +597,8 @@ fn scan_image(
                             digest,
                         });
                     }
-                    push_layer_warnings(&mut warnings, &record);
-                    squash.apply(record);
                     summary.cached = true;
-                    layers.push(summary);
+                    slots.push((summary, Slot::Cached(Box::new(record))));
                     continue;
                 }
                 Ok(None) => {}
@@ -603,57 +608,48 @@ fn scan_image(
                 }),
             }
         }
-        if let Some(p) = progress {
-            p(&Progress::LayerStarted {
-                index,
-                count,
-                digest,
-                size: desc.size,
-            });
-        }
-        let mut reader = source.open_blob(desc).map_err(|source| ScanError::Blob {
-            digest: desc.digest.clone(),
-            source,
-        })?;
-        let spec = LayerSpec {
-            digest,
-            size: Some(desc.size),
-            compression,
-            verify: if source.digest_is_diff_id(desc) {
-                Verify::Uncompressed
-            } else {
-                Verify::Stored
-            },
-        };
-        let report = |read: u64| {
-            if let Some(p) = progress {
-                p(&Progress::LayerBytes {
-                    digest,
-                    read,
-                    size: desc.size,
-                });
+        slots.push((summary, Slot::Read { index, compression }));
+    }
+
+    // Then the layers to read, several at once: each is independent of the others until
+    // they are squashed, and each read keeps a core busy inflating while another hashes.
+    let reads: Vec<(usize, Option<Compression>)> = slots
+        .iter()
+        .filter_map(|(_, slot)| match slot {
+            Slot::Read { index, compression } => Some((*index, *compression)),
+            _ => None,
+        })
+        .collect();
+    let mut records = read_layers(source, &manifest.layers, &reads, options, count);
+
+    // Last, in order again: squash, cache, warnings.
+    let mut squash = Squash::default();
+    let mut layers = Vec::with_capacity(count);
+    for (summary, slot) in slots {
+        match slot {
+            Slot::Skipped => {}
+            Slot::Cached(record) => {
+                push_layer_warnings(&mut warnings, &record);
+                squash.apply(*record);
             }
-        };
-        let record = layer::read_layer(
-            &mut reader,
-            &spec,
-            &options.limits,
-            &options.catalogers,
-            Some(&report),
-        )?;
-        if let Some(p) = progress {
-            p(&Progress::LayerFinished { digest });
+            Slot::Read { index, .. } => {
+                let record = records.remove(&index).unwrap_or_else(|| {
+                    Err(ScanError::NotRead {
+                        digest: summary.digest.clone(),
+                    })
+                })?;
+                if let Some(cache) = &cache
+                    && let Err(message) = cache.store(&record)
+                {
+                    warnings.push(Warning {
+                        layer: Some(summary.digest.clone()),
+                        message: format!("cache not written: {message}"),
+                    });
+                }
+                push_layer_warnings(&mut warnings, &record);
+                squash.apply(record);
+            }
         }
-        if let Some(cache) = &cache
-            && let Err(message) = cache.store(&record)
-        {
-            warnings.push(Warning {
-                layer: Some(desc.digest.clone()),
-                message: format!("cache not written: {message}"),
-            });
-        }
-        push_layer_warnings(&mut warnings, &record);
-        squash.apply(record);
         layers.push(summary);
     }
 
@@ -681,6 +677,132 @@ fn scan_image(
         root,
         warnings,
     })
+}
+
+/// What one layer of an image needs.
+enum Slot {
+    /// Not a tar layer, skipped by the caller's choice.
+    Skipped,
+    /// Its findings, from the cache.
+    Cached(Box<LayerRecord>),
+    /// To be read: its index among the manifest's layers, and its compression (`None`:
+    /// sniffed from the bytes).
+    Read {
+        index: usize,
+        compression: Option<Compression>,
+    },
+}
+
+/// Layers read at once. Each read already runs on two threads (hashing the stored bytes,
+/// inflating and walking the tar), and each holds its own buffers: two keep two cores busy
+/// and peak memory within twice one layer's.
+const CONCURRENT_LAYERS: usize = 2;
+
+/// Reads the layers `reads` names (index, compression), up to [`CONCURRENT_LAYERS`] at once;
+/// after the first failure no further layer is started. Results by layer index; a layer not
+/// started is absent.
+fn read_layers(
+    source: &dyn ImageSource,
+    descs: &[Descriptor],
+    reads: &[(usize, Option<Compression>)],
+    options: &ScanOptions,
+    count: usize,
+) -> std::collections::HashMap<usize, Result<LayerRecord, ScanError>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results = Mutex::new(std::collections::HashMap::new());
+    let workers = reads.len().clamp(1, CONCURRENT_LAYERS);
+    let work = || {
+        loop {
+            if failed.load(Ordering::Relaxed) {
+                break;
+            }
+            let Some(&(index, compression)) = reads.get(next.fetch_add(1, Ordering::Relaxed))
+            else {
+                break;
+            };
+            let Some(desc) = descs.get(index) else {
+                break;
+            };
+            let result = read_one(source, desc, index, count, compression, options);
+            if result.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            results
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(index, result);
+        }
+    };
+    if workers == 1 {
+        work();
+    } else {
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(work);
+            }
+        });
+    }
+    results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Reads and checks one layer.
+fn read_one(
+    source: &dyn ImageSource,
+    desc: &Descriptor,
+    index: usize,
+    count: usize,
+    compression: Option<Compression>,
+    options: &ScanOptions,
+) -> Result<LayerRecord, ScanError> {
+    let progress = options.progress.as_deref();
+    let digest = desc.digest.as_str();
+    if let Some(p) = progress {
+        p(&Progress::LayerStarted {
+            index,
+            count,
+            digest,
+            size: desc.size,
+        });
+    }
+    let mut reader = source.open_blob(desc).map_err(|source| ScanError::Blob {
+        digest: desc.digest.clone(),
+        source,
+    })?;
+    let spec = LayerSpec {
+        digest,
+        size: Some(desc.size),
+        compression,
+        verify: if source.digest_is_diff_id(desc) {
+            Verify::Uncompressed
+        } else {
+            Verify::Stored
+        },
+    };
+    let report = |read: u64| {
+        if let Some(p) = progress {
+            p(&Progress::LayerBytes {
+                digest,
+                read,
+                size: desc.size,
+            });
+        }
+    };
+    let record = layer::read_layer(
+        &mut reader,
+        &spec,
+        &options.limits,
+        &options.catalogers,
+        Some(&report),
+    )?;
+    if let Some(p) = progress {
+        p(&Progress::LayerFinished { digest });
+    }
+    Ok(record)
 }
 
 fn push_layer_warnings(warnings: &mut Vec<Warning>, record: &LayerRecord) {

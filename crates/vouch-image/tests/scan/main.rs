@@ -346,6 +346,63 @@ fn a_tampered_layer_fails_with_expected_and_found_digests() {
     }
 }
 
+/// Layers are read several at once; what is reported does not depend on which finishes first:
+/// packages in layer order, and of two damaged layers, the lower one's error.
+#[test]
+fn layers_read_at_once_report_in_layer_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let npm = |name: &str, version: &str| {
+        Tar::new()
+            .file(
+                &format!("app/node_modules/{name}/package.json"),
+                format!(r#"{{"name":"{name}","version":"{version}"}}"#).as_bytes(),
+            )
+            .bytes()
+    };
+    let layers = vec![
+        Layer::gzip(&debian_base()).unwrap(),
+        Layer::gzip(&npm("ms", "2.1.3")).unwrap(),
+        Layer::plain(npm("debug", "4.3.4")),
+        // The top layer replaces ms.
+        Layer::gzip(&npm("ms", "2.1.2")).unwrap(),
+    ];
+    let reference = write_image(dir.path(), layers);
+    for _ in 0..5 {
+        let image = scan_one(&reference);
+        assert_eq!(names(&image), ["curl", "debug", "libssl3", "ms"]);
+        assert_eq!(
+            find(&image, "ms").unwrap().version.as_deref(),
+            Some("2.1.2")
+        );
+    }
+
+    let image = scan_one(&reference);
+    let blob = |i: usize| {
+        dir.path()
+            .join("blobs/sha256")
+            .join(image.layers[i].digest.trim_start_matches("sha256:"))
+    };
+    // Damage layers 1 and 3 the same way: one byte of the stored stream changes.
+    for i in [1, 3] {
+        let mut bytes = std::fs::read(blob(i)).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x55;
+        std::fs::write(blob(i), &bytes).unwrap();
+    }
+    for _ in 0..5 {
+        let err = scan_ref(&reference, &options()).unwrap_err();
+        let named = match &err {
+            ScanError::Layer(LayerError::DigestMismatch { layer, .. }) => layer.clone(),
+            ScanError::Layer(other) => other.to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            named.contains(&image.layers[1].digest),
+            "the lower damaged layer is the one reported: {err}"
+        );
+    }
+}
+
 #[test]
 fn a_decompression_bomb_hits_the_limit_and_names_the_layer() {
     let dir = tempfile::tempdir().unwrap();
