@@ -601,6 +601,36 @@ mod tests {
         }
     }
 
+    /// The real pnpm lockfiles of the corpus are read by the YAML fast path, into the shapes
+    /// this module reads (the fast path's agreement with serde_norway is tested where it is).
+    #[test]
+    fn corpus_lockfiles_take_the_fast_path() {
+        let shared = std::env::var_os("VOUCH_SHARED_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+            });
+        let dir = shared.join("corpus/lockfiles/pnpm");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            eprintln!("SKIPPED: no pnpm corpus at {}", dir.display());
+            return;
+        };
+        let mut read = 0;
+        for entry in entries.flatten() {
+            let path = entry.path().join("pnpm-lock.yaml");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            assert!(
+                select_document_fast(&text, &document_starts(&text)).is_some(),
+                "{} goes to the general parser",
+                path.display()
+            );
+            read += 1;
+        }
+        assert!(read > 0, "no pnpm-lock.yaml under {}", dir.display());
+    }
+
     #[test]
     fn dependency_paths() {
         let s = |a: &str, b: &str| (a.to_owned(), Some(b.to_owned()));

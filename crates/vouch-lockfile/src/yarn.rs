@@ -514,6 +514,14 @@ fn berry_package(
 
 #[cfg(test)]
 mod tests {
+
+    /// The real lockfile of the corpus is read by the YAML fast path into this module's shapes.
+    #[test]
+    fn corpus_lockfile_takes_the_fast_path() {
+        if let Some(text) = crate::yaml_subset::corpus_text("yarn/prettier-berry/yarn.lock") {
+            assert!(crate::yaml_subset::from_str::<Ordered<BerryEntry>>(&text).is_some());
+        }
+    }
     use super::*;
 
     #[test]
