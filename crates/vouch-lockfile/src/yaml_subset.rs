@@ -479,6 +479,8 @@ fn flow_node(text: &str, depth: usize) -> Option<(Node<'_>, &str)> {
             Some((Node::Quoted(value), after))
         }
         b'{' | b'[' => flow(text, depth + 1),
+        // Inside a flow collection `:` and `?` are indicators whatever follows them.
+        b':' | b'?' => None,
         _ => {
             if starts_with_indicator(text) {
                 return None;
@@ -1139,6 +1141,8 @@ mod tests {
             "- k: v\n",
             "a: {b}\n",
             "a: {k: x:?y}\n",
+            "a: {k: :v}\n",
+            "a: [?x]\n",
             &format!("{}: v\n", "k".repeat(1100)),
             &format!("a: {{{}: v}}\n", "k".repeat(1100)),
             "\u{feff}a: 1\n",
