@@ -145,6 +145,11 @@ fn malformed(what: impl Into<String>) -> CosignError {
 /// Turns a bundle signed by vouch (message signature over a simple signing payload, or DSSE
 /// envelope) into a legacy layer. The legacy annotation holds a Rekor v1 entry with its signed
 /// entry timestamp, so bundles logged in Rekor v2 (which has none) cannot be converted.
+///
+/// An `.att` layer holds the DSSE envelope byte for byte as it was logged: cosign checks the
+/// layer's SHA-256 against the log entry's envelope hash (`dsse` 0.0.1 `envelopeHash`), so the
+/// envelope is written as the Sigstore crates wrote it to Rekor, and the hash is checked here
+/// before anything is stored.
 pub fn legacy_layer_from_bundle(
     bundle_json: &[u8],
     payload: &[u8],
@@ -212,7 +217,9 @@ pub fn legacy_layer_from_bundle(
         payload.to_vec()
     } else if bundle["dsseEnvelope"].is_object() {
         annotations.insert(annotation::SIGNATURE.to_owned(), String::new());
-        serde_json::to_vec(&bundle["dsseEnvelope"]).map_err(|e| malformed(e.to_string()))?
+        let content = logged_envelope(&bundle["dsseEnvelope"])?;
+        check_envelope_hash(entry, &content)?;
+        content
     } else {
         return Err(malformed(
             "bundle has neither messageSignature nor dsseEnvelope",
@@ -224,22 +231,66 @@ pub fn legacy_layer_from_bundle(
     })
 }
 
+/// The envelope of a bundle in the bytes the Sigstore crates sent to Rekor for a `dsse` entry
+/// (`sigstore_rekor::DsseEntry`: the `sigstore_types` envelope serialised with `serde_json`).
+fn logged_envelope(envelope: &Value) -> Result<Vec<u8>, CosignError> {
+    let envelope: sigstore_types::DsseEnvelope = serde_json::from_value(envelope.clone())
+        .map_err(|e| malformed(format!("DSSE envelope: {e}")))?;
+    serde_json::to_vec(&envelope).map_err(|e| malformed(format!("DSSE envelope: {e}")))
+}
+
+/// Checks that `content` is the envelope a `dsse` 0.0.1 log entry hashed (`envelopeHash`), so
+/// that cosign, which compares the two, accepts the layer. Other kinds carry no such hash.
+fn check_envelope_hash(entry: &Value, content: &[u8]) -> Result<(), CosignError> {
+    let body = entry["canonicalizedBody"]
+        .as_str()
+        .and_then(|b| STANDARD.decode(b).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .ok_or_else(|| malformed("the log entry has no readable canonicalizedBody"))?;
+    if body["kind"] != "dsse" {
+        return Ok(());
+    }
+    let logged = body["spec"]["envelopeHash"]["value"]
+        .as_str()
+        .ok_or_else(|| malformed("the dsse log entry has no spec.envelopeHash.value"))?;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, content);
+    if hex(digest.as_ref()) != logged.to_ascii_lowercase() {
+        return Err(CosignError::NotRepresentable(format!(
+            "the envelope logged in Rekor (SHA-256 {logged}) is not the envelope in the bundle \
+             as serialised for the layer (SHA-256 {}); cosign would refuse the layer",
+            hex(digest.as_ref())
+        )));
+    }
+    Ok(())
+}
+
 /// Rebuilds a Sigstore bundle (v0.1: certificate chain, log entry with its signed entry
 /// timestamp) from a legacy layer, so that the bundle verifier can check it. For a `.sig`
 /// layer the bundle is a message signature over the layer's bytes (the simple signing
 /// payload); for a `.att` layer it carries the layer's DSSE envelope.
+///
+/// cosign writes Fulcio's whole chain into the chain annotation, root included. A bundle must
+/// not carry a root (the verifier refuses one: trust anchors come from the trusted root only),
+/// so self-signed certificates of the chain annotation are left out; the leaf and the
+/// intermediates are kept. Nothing is trusted the less for it: a root in the layer was never a
+/// trust anchor.
 pub fn bundle_from_legacy_layer(layer: &LegacyLayer, dsse: bool) -> Result<Vec<u8>, CosignError> {
     let get = |name: &str| layer.annotations.get(name).map(String::as_str);
     let cert_pem = get(annotation::CERTIFICATE)
         .filter(|c| !c.is_empty())
         .ok_or_else(|| malformed(format!("annotation `{}` missing", annotation::CERTIFICATE)))?;
     let mut certificates = Vec::new();
-    for pem in pem_blocks(cert_pem).chain(pem_blocks(get(annotation::CHAIN).unwrap_or(""))) {
+    let leaf = pem_blocks(cert_pem).map(|pem| (pem, true));
+    let chain = pem_blocks(get(annotation::CHAIN).unwrap_or("")).map(|pem| (pem, false));
+    for (pem, is_leaf) in leaf.chain(chain) {
         let (label, der) = pem_decode(pem.as_bytes()).map_err(malformed)?;
         if label != "CERTIFICATE" {
             return Err(malformed(format!(
                 "PEM block `{label}` where a certificate belongs"
             )));
+        }
+        if !is_leaf && crate::verify::self_issued_subject(&der).is_some() {
+            continue;
         }
         certificates.push(json!({ "rawBytes": STANDARD.encode(der) }));
     }
@@ -362,6 +413,122 @@ mod tests {
         assert_eq!(blocks.len(), 2);
         assert!(blocks[1].contains("BBBB") && !blocks[1].contains("AAAA"));
         assert_eq!(pem_blocks("").count(), 0);
+    }
+
+    /// A minimal Rekor v1 entry for a bundle: `body` as its canonicalized body.
+    fn entry(body: &Value) -> Value {
+        json!({
+            "logIndex": "7",
+            "logId": { "keyId": STANDARD.encode([1u8; 32]) },
+            "kindVersion": { "kind": body["kind"], "version": body["apiVersion"] },
+            "integratedTime": "1700000000",
+            "inclusionPromise": { "signedEntryTimestamp": STANDARD.encode(b"set") },
+            "canonicalizedBody": STANDARD.encode(body.to_string()),
+        })
+    }
+
+    /// A DSSE bundle whose log entry is `body`.
+    fn dsse_bundle(body: &Value) -> Vec<u8> {
+        // Members in another order than the Sigstore crates write them, as a parser may keep them.
+        json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "certificate": { "rawBytes": STANDARD.encode(b"not parsed here") },
+                "tlogEntries": [entry(body)],
+            },
+            "dsseEnvelope": {
+                "signatures": [{ "sig": STANDARD.encode(b"sig"), "keyid": "" }],
+                "payloadType": "application/vnd.in-toto+json",
+                "payload": STANDARD.encode(b"{}"),
+            },
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn an_att_layer_holds_the_envelope_byte_for_byte_as_it_was_logged() {
+        // What `sigstore_rekor::DsseEntry` sends as `proposedContent.envelope`.
+        let logged = format!(
+            r#"{{"payloadType":"application/vnd.in-toto+json","payload":"{}","signatures":[{{"sig":"{}"}}]}}"#,
+            STANDARD.encode(b"{}"),
+            STANDARD.encode(b"sig")
+        );
+        let sha = |b: &[u8]| hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b).as_ref());
+        let body = |hash: &str| {
+            json!({
+                "apiVersion": "0.0.1",
+                "kind": "dsse",
+                "spec": { "envelopeHash": { "algorithm": "sha256", "value": hash } },
+            })
+        };
+        let layer =
+            legacy_layer_from_bundle(&dsse_bundle(&body(&sha(logged.as_bytes()))), &[]).unwrap();
+        assert_eq!(String::from_utf8(layer.content).unwrap(), logged);
+        assert_eq!(layer.annotations[annotation::SIGNATURE], "");
+
+        // An envelope that is not the one the log hashed is refused: cosign would refuse it.
+        let other = sha(b"another envelope");
+        match legacy_layer_from_bundle(&dsse_bundle(&body(&other)), &[]) {
+            Err(CosignError::NotRepresentable(m)) => assert!(m.contains(&other), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_root_in_the_chain_annotation_is_left_out_of_the_bundle() {
+        let state = tempfile::tempdir().unwrap();
+        let ca =
+            vouch_devstack::ca::Authorities::load_or_create(state.path(), 1_700_000_000).unwrap();
+        let root = pem_encode("CERTIFICATE", &ca.fulcio_root.cert_der);
+        let intermediate = pem_encode("CERTIFICATE", &ca.fulcio_intermediate.cert_der);
+        // Which certificate stands in for the leaf does not matter to the conversion.
+        let leaf = pem_encode("CERTIFICATE", &ca.tsa_leaf.cert_der);
+        let body = json!({ "apiVersion": "0.0.1", "kind": "hashedrekord", "spec": {} });
+        let e = entry(&body);
+        let rekor = json!({
+            "SignedEntryTimestamp": e["inclusionPromise"]["signedEntryTimestamp"],
+            "Payload": {
+                "body": e["canonicalizedBody"],
+                "integratedTime": 1_700_000_000,
+                "logIndex": 7,
+                "logID": hex(&[1u8; 32]),
+            },
+        });
+        let certificates = |leaf: &str, chain: String| {
+            let layer = LegacyLayer {
+                content: simple_signing_payload("registry.test/app", "sha256:abc"),
+                annotations: [
+                    (annotation::SIGNATURE, STANDARD.encode(b"sig")),
+                    (annotation::CERTIFICATE, leaf.to_owned()),
+                    (annotation::CHAIN, chain),
+                    (annotation::REKOR_BUNDLE, rekor.to_string()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            };
+            let bundle: Value =
+                serde_json::from_slice(&bundle_from_legacy_layer(&layer, false).unwrap()).unwrap();
+            bundle["verificationMaterial"]["x509CertificateChain"]["certificates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| STANDARD.decode(c["rawBytes"].as_str().unwrap()).unwrap())
+                .collect::<Vec<_>>()
+        };
+        // cosign's chain annotation: intermediate and root. The root is left out.
+        let kept = certificates(&leaf, format!("{intermediate}{root}"));
+        assert_eq!(
+            kept,
+            [
+                ca.tsa_leaf.cert_der.clone(),
+                ca.fulcio_intermediate.cert_der.clone()
+            ]
+        );
+        // A self-signed leaf is kept, for the verifier to refuse.
+        let kept = certificates(&root, String::new());
+        assert_eq!(kept, std::slice::from_ref(&ca.fulcio_root.cert_der));
     }
 
     #[test]

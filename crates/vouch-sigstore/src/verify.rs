@@ -268,6 +268,7 @@ fn parse_bundle(bytes: &[u8]) -> Result<Bundle, Check> {
         )
         .with_hint("a Sigstore bundle is JSON; is this the right file?"));
     }
+    check_entry_kinds(text)?;
     Bundle::from_json(text).map_err(|e| {
         Check::failed(
             CheckId::BundleParse,
@@ -277,6 +278,77 @@ fn parse_bundle(bytes: &[u8]) -> Result<Bundle, Check> {
             "vouch reads bundles of media types application/vnd.dev.sigstore.bundle v0.1 to v0.3",
         )
     })
+}
+
+/// The Rekor entry kinds and versions the Sigstore verification crates check a bundle's log
+/// entry against (`sigstore_types::KindVersion`).
+pub(crate) const SUPPORTED_ENTRY_KINDS: &[(&str, &str)] = &[
+    ("hashedrekord", "0.0.1"),
+    ("hashedrekord", "0.0.2"),
+    ("dsse", "0.0.1"),
+    ("intoto", "0.0.2"),
+];
+
+/// Fails closed, naming it, on a log entry of a kind the verifier cannot check (cosign 2.x's
+/// `attest --rekor-entry-type intoto` logs `intoto` 0.0.1, for one), before the bundle parser
+/// refuses it with a message about the bundle's format.
+fn check_entry_kinds(text: &str) -> Result<(), Check> {
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        #[serde(rename = "verificationMaterial")]
+        material: Option<PeekMaterial>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PeekMaterial {
+        #[serde(rename = "tlogEntries", default)]
+        entries: Vec<PeekEntry>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PeekEntry {
+        #[serde(rename = "kindVersion")]
+        kind_version: Option<PeekKind>,
+    }
+    #[derive(serde::Deserialize)]
+    struct PeekKind {
+        kind: String,
+        version: String,
+    }
+    // Anything of another shape is left to the bundle parser to describe.
+    let Ok(peek) = serde_json::from_str::<Peek>(text) else {
+        return Ok(());
+    };
+    let entries = peek.material.map(|m| m.entries).unwrap_or_default();
+    for kind in entries.into_iter().filter_map(|e| e.kind_version) {
+        let known = SUPPORTED_ENTRY_KINDS
+            .iter()
+            .any(|(k, v)| *k == kind.kind && *v == kind.version);
+        if !known {
+            let supported: Vec<String> = SUPPORTED_ENTRY_KINDS
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            let mut check = Check::failed(
+                CheckId::TlogEntry,
+                format!(
+                    "the transparency log entry is of kind `{}` version {}, which vouch cannot \
+                     verify: nothing would check that it describes this bundle's signature",
+                    kind.kind, kind.version
+                ),
+            )
+            .with_values(
+                supported.join(", "),
+                format!("{} {}", kind.kind, kind.version),
+            );
+            if kind.kind == "intoto" && kind.version == "0.0.1" {
+                check = check.with_hint(
+                    "cosign logs attestations as intoto 0.0.1 only with `--rekor-entry-type \
+                     intoto`; attest with its default, `dsse`, to make one vouch verifies",
+                );
+            }
+            return Err(check);
+        }
+    }
+    Ok(())
 }
 
 fn fill_hints(bundle: &Bundle, leaf: Option<&CertificateInfo>, hints: &mut Hints) {
@@ -471,7 +543,7 @@ fn log_entry_checks(
 }
 
 /// The subject of a certificate whose issuer is itself (a root), if `der` is one.
-fn self_issued_subject(der: &[u8]) -> Option<String> {
+pub(crate) fn self_issued_subject(der: &[u8]) -> Option<String> {
     use x509_cert::der::Decode as _;
     let cert = x509_cert::Certificate::from_der(der).ok()?;
     let tbs = &cert.tbs_certificate;

@@ -1016,6 +1016,49 @@ fn corrupt_json_is_a_parse_failure() {
     }
 }
 
+/// A log entry of a kind the Sigstore crates cannot check (cosign 2.x logs `intoto` 0.0.1 for
+/// `attest --rekor-entry-type intoto`) fails closed, as a `tlog-entry` failure naming the kind
+/// found and the kinds vouch verifies, before anything else runs.
+#[test]
+fn an_unsupported_log_entry_kind_fails_closed_naming_it() {
+    let Some(root) = cases_dir() else {
+        eprintln!("SKIPPED: sigstore-conformance cases not found (set VOUCH_SHARED_DIR)");
+        return;
+    };
+    let embedded = Embedded::new();
+    let case = load_case(&root.join("happy-path-intoto-in-dsse-v3"), &root, &embedded);
+    for (kind, version) in [("intoto", "0.0.1"), ("rekord", "0.0.1"), ("dsse", "0.0.2")] {
+        let mut bundle = case.bundle.clone();
+        bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"] =
+            serde_json::json!({ "kind": kind, "version": version });
+        let report = verify(&case, &embedded, Some(&Change::Bundle(bundle)), false);
+        assert!(!report.verified, "{kind} {version}: accepted");
+        let failure = report.first_failure().unwrap();
+        assert_eq!(failure.id, CheckId::TlogEntry, "{}", failure.message);
+        assert!(
+            failure
+                .message
+                .contains(&format!("of kind `{kind}` version {version}")),
+            "{}",
+            failure.message
+        );
+        assert_eq!(
+            failure.found.as_deref(),
+            Some(format!("{kind} {version}").as_str())
+        );
+        assert_eq!(
+            failure.expected.as_deref(),
+            Some("hashedrekord 0.0.1, hashedrekord 0.0.2, dsse 0.0.1, intoto 0.0.2")
+        );
+        assert_eq!(report.checks.len(), 1, "nothing else ran");
+        assert_eq!(
+            failure.hint.is_some(),
+            kind == "intoto",
+            "the cosign hint for intoto 0.0.1 only"
+        );
+    }
+}
+
 // --- policy matching ---
 
 #[test]
