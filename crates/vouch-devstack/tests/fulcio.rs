@@ -411,6 +411,95 @@ async fn public_key_form_with_p256_p384_and_ed25519() {
     }
 }
 
+/// The legacy v1 API as cosign 2.x calls it (`sigstore/fulcio` `pkg/api/client.go`): the key
+/// and proof as base64 bytes, the token as a bearer header; `201 Created`, a PEM chain, and an
+/// `SCT` header that is empty because the SCT is embedded.
+#[tokio::test]
+async fn legacy_v1_signing_cert_as_cosign_requests_it() {
+    let stack = Stack::start().await;
+    let token = stack.token(Subject::Email("cosign@example.com".into()), &[]);
+    let root = stack.trusted_root();
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let proof = rcgen::SigningKey::sign(&key, b"cosign@example.com").unwrap();
+    let request = |token: Option<&str>, proof: &[u8]| {
+        let mut req = stack
+            .client
+            .post(format!("{}/api/v1/signingCert", stack.url()))
+            .header("content-type", "application/json")
+            .body(
+                json!({
+                    "publicKey": {
+                        "content": B64.encode(key.public_key_pem()),
+                        "algorithm": "ecdsa",
+                    },
+                    "signedEmailAddress": B64.encode(proof),
+                })
+                .to_string(),
+            );
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let resp = request(Some(&token), &proof).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/pem-certificate-chain"
+    );
+    assert_eq!(resp.headers()["sct"], "");
+    let text = resp.text().await.unwrap();
+    let chain: Vec<Vec<u8>> = text
+        .split_inclusive("-----END CERTIFICATE-----\n")
+        .map(pem_to_der)
+        .collect();
+    assert_eq!(chain.len(), 3, "{text}");
+    assert_eq!(
+        spki_of(&chain[0]),
+        rcgen::PublicKeyData::subject_public_key_info(&key)
+    );
+    verify_embedded_sct(&chain[0], &chain[1], &root).unwrap();
+    verify_path(&chain, &root, now()).unwrap();
+
+    // Refused, as gRPC-gateway JSON: no token, a proof over another identity.
+    let resp = request(None, &proof).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no identity token"),
+        "{body}"
+    );
+    let wrong = rcgen::SigningKey::sign(&key, b"someone@example.com").unwrap();
+    let resp = request(Some(&token), &wrong).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("proof of possession"),
+        "{body}"
+    );
+
+    // The CA chain, PEM.
+    let resp = stack
+        .client
+        .get(format!("{}/api/v1/rootCert", stack.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let text = resp.text().await.unwrap();
+    assert_eq!(
+        text.matches("-----BEGIN CERTIFICATE-----").count(),
+        2,
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn github_claims_land_in_their_extensions() {
     let stack = Stack::start().await;

@@ -189,7 +189,7 @@ fn tlog_entry(entry: &Value, kind: &str) -> Value {
     json!({
         "logIndex": entry["logIndex"].as_u64().unwrap().to_string(),
         "logId": { "keyId": B64.encode(unhex(entry["logID"].as_str().unwrap())) },
-        "kindVersion": { "kind": kind, "version": "0.0.1" },
+        "kindVersion": { "kind": kind, "version": if kind == "intoto" { "0.0.2" } else { "0.0.1" } },
         "integratedTime": entry["integratedTime"].as_i64().unwrap().to_string(),
         "inclusionPromise": { "signedEntryTimestamp": entry["verification"]["signedEntryTimestamp"] },
         "inclusionProof": {
@@ -594,6 +594,135 @@ async fn a_dsse_entry_verifies_as_a_sigstore_bundle() {
     });
     let (status, response, _) = stack.post("/api/v1/log/entries", &proposed).await;
     assert_eq!(status, 201, "{response}");
+    stack.running.shutdown().await.unwrap();
+}
+
+/// An `intoto` 0.0.2 entry as cosign proposes it (`attest --rekor-entry-type intoto`): the
+/// envelope's payload and signature base64 once more, the key with each signature, the hash of
+/// the envelope as sent.
+fn intoto_proposed(envelope: &Value, key_pem: &str) -> Value {
+    let text = envelope.to_string();
+    json!({
+        "apiVersion": "0.0.2",
+        "kind": "intoto",
+        "spec": { "content": {
+            "envelope": {
+                "payload": B64.encode(envelope["payload"].as_str().unwrap()),
+                "payloadType": envelope["payloadType"],
+                "signatures": [{
+                    "sig": B64.encode(envelope["signatures"][0]["sig"].as_str().unwrap()),
+                    "publicKey": B64.encode(key_pem),
+                }],
+            },
+            "hash": { "algorithm": "sha256", "value": hex(&sha256(text.as_bytes())) },
+        }},
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intoto_entry_verifies_as_a_sigstore_bundle() {
+    let stack = Stack::start().await;
+    let verifier = stack.verifier();
+    let signer = Signer::new();
+    let artifact = b"an artifact with a cosign-style attestation";
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{ "name": "artifact", "digest": { "sha256": hex(&sha256(artifact)) } }],
+        "predicateType": "https://slsa.dev/provenance/v0.2",
+        "predicate": {},
+    });
+    let payload = serde_json::to_vec(&statement).unwrap();
+    let payload_type = "application/vnd.in-toto+json";
+    let pae = [
+        format!(
+            "DSSEv1 {} {payload_type} {} ",
+            payload_type.len(),
+            payload.len()
+        )
+        .as_bytes(),
+        &payload,
+    ]
+    .concat();
+    let sig = signer.sign(&pae);
+    let envelope = json!({
+        "payloadType": payload_type,
+        "payload": B64.encode(&payload),
+        "signatures": [{ "keyid": "", "sig": B64.encode(&sig) }],
+    });
+    let proposed = intoto_proposed(&envelope, &signer.pem);
+    let (status, response, _) = stack.post("/api/v1/log/entries", &proposed).await;
+    assert_eq!(status, 201, "{response}");
+    let (_, entry) = only_entry(&response);
+    check_inclusion(&entry);
+    let body: Value =
+        serde_json::from_slice(&B64.decode(entry["body"].as_str().unwrap()).unwrap()).unwrap();
+    // What Rekor stores: no payload; the signature base64 twice; the key as sent.
+    let content = &body["spec"]["content"];
+    assert_eq!(body["kind"], "intoto");
+    assert_eq!(body["apiVersion"], "0.0.2");
+    assert!(content["envelope"].get("payload").is_none(), "{body}");
+    assert_eq!(content["envelope"]["payloadType"], payload_type);
+    assert_eq!(
+        content["envelope"]["signatures"],
+        json!([{
+            "sig": B64.encode(B64.encode(&sig)),
+            "publicKey": B64.encode(&signer.pem),
+        }])
+    );
+    assert_eq!(content["payloadHash"]["value"], hex(&sha256(&payload)));
+    assert_eq!(
+        content["hash"]["value"],
+        hex(&sha256(envelope.to_string().as_bytes()))
+    );
+
+    let bundle = json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {
+            "publicKey": { "hint": B64.encode(sha256(&signer.spki())) },
+            "tlogEntries": [tlog_entry(&entry, "intoto")],
+        },
+        "dsseEnvelope": {
+            "payload": B64.encode(&payload),
+            "payloadType": payload_type,
+            "signatures": [{ "sig": B64.encode(&sig), "keyid": "" }],
+        },
+    });
+    verify(&verifier, &bundle, artifact, &signer.pem).unwrap();
+
+    // The same entry does not vouch for an envelope with another payload.
+    let mut other_payload = bundle.clone();
+    other_payload["dsseEnvelope"]["payload"] = json!(B64.encode(b"{}"));
+    assert!(verify(&verifier, &other_payload, artifact, &signer.pem).is_err());
+
+    // Refused: a key that did not sign, a payload that was not signed, no envelope hash.
+    let other = Signer::new();
+    let wrong_key = intoto_proposed(&envelope, &other.pem);
+    let (status, error, _) = stack.post("/api/v1/log/entries", &wrong_key).await;
+    assert_eq!(status, 400, "{error}");
+    assert!(error.to_string().contains("signature rejected"), "{error}");
+    let mut tampered = envelope.clone();
+    tampered["payload"] = json!(B64.encode(b"{\"_type\":\"other\"}"));
+    let (status, error, _) = stack
+        .post(
+            "/api/v1/log/entries",
+            &intoto_proposed(&tampered, &signer.pem),
+        )
+        .await;
+    assert_eq!(status, 400, "{error}");
+    let mut no_hash = proposed.clone();
+    no_hash["spec"]["content"]
+        .as_object_mut()
+        .unwrap()
+        .remove("hash");
+    let (status, error, _) = stack.post("/api/v1/log/entries", &no_hash).await;
+    assert_eq!(status, 400, "{error}");
+    assert!(error.to_string().contains("spec.content.hash"), "{error}");
+
+    // Submitted again: the same entry, 409.
+    let (status, _, _) = stack.post("/api/v1/log/entries", &proposed).await;
+    assert_eq!(status, 409);
+    // Nothing refused was logged.
+    assert_eq!(stack.get("/api/v1/log").await.1["treeSize"], 1);
     stack.running.shutdown().await.unwrap();
 }
 

@@ -11,6 +11,14 @@
 //!   leaf, intermediate, root, PEM.
 //! - `GET /api/v2/trustBundle`: the CA chain.
 //! - `GET /api/v2/configuration`: the OIDC issuer the CA accepts.
+//! - `POST /api/v1/signingCert`: the legacy v1 API that cosign 2.x still calls (Fulcio's
+//!   `legacy` gRPC service, `fulcio_legacy.proto`, mapped onto the v2 one as Fulcio does):
+//!   `{"publicKey": {"content", "algorithm"}, "signedEmailAddress"}` (the key and the proof of
+//!   possession as base64 bytes) or `{"certificateSigningRequest"}`, the token in an
+//!   `Authorization: Bearer` header. The answer is `201 Created`, the PEM chain (leaf first) as
+//!   `application/pem-certificate-chain`, and an `SCT` header that is empty because the SCT is
+//!   embedded in the leaf.
+//! - `GET /api/v1/rootCert`: the CA chain, PEM.
 //!
 //! Errors are gRPC-gateway's JSON, `{"code": GRPC_CODE, "message": …, "details": []}`, with the
 //! HTTP status the gateway maps the code to; the message says which check failed.
@@ -67,9 +75,10 @@ pub enum FulcioError {
     /// The identity token was refused.
     #[error("invalid identity token: {0}")]
     Token(#[from] TokenError),
-    /// Neither or both of `publicKeyRequest` and `certificateSigningRequest`.
+    /// Neither or both of `publicKeyRequest` (`publicKey` in the v1 API) and
+    /// `certificateSigningRequest`.
     #[error(
-        "the request must have exactly one of `publicKeyRequest` and `certificateSigningRequest`"
+        "the request must have exactly one of `publicKeyRequest` (v1: `publicKey`) and `certificateSigningRequest`"
     )]
     KeyForm,
     /// The key or CSR does not decode.
@@ -130,7 +139,8 @@ impl IntoResponse for FulcioError {
     }
 }
 
-/// Routes: `/api/v2/signingCert`, `/api/v2/trustBundle`, `/api/v2/configuration`.
+/// Routes: `/api/v2/signingCert`, `/api/v2/trustBundle`, `/api/v2/configuration`, and the
+/// legacy `/api/v1/signingCert` and `/api/v1/rootCert`.
 pub(crate) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route(
@@ -139,6 +149,11 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         )
         .route("/api/v2/trustBundle", get(trust_bundle))
         .route("/api/v2/configuration", get(configuration))
+        .route(
+            "/api/v1/signingCert",
+            post(legacy_signing_cert).layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES)),
+        )
+        .route("/api/v1/rootCert", get(legacy_root_cert))
 }
 
 /// `CreateSigningCertificateRequest` in protobuf's JSON mapping, which accepts both the
@@ -183,36 +198,71 @@ async fn signing_cert(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body {
+    let body = match request_body(body) {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return FulcioError::TooLarge {
-                limit: MAX_REQUEST_BYTES,
-            }
-            .into_response();
-        }
-        Err(rejection) => {
-            return FulcioError::Malformed {
-                reason: rejection.body_text(),
-            }
-            .into_response();
-        }
+        Err(e) => return e.into_response(),
     };
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
-    match create_signing_certificate(&shared, &body, bearer, crate::now_unix()) {
+    match create_signing_certificate(&shared, &body, bearer(&headers), crate::now_unix()) {
         Ok(chain) => Json(json!({
             "signedCertificateEmbeddedSct": { "chain": { "certificates": chain } }
         }))
         .into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+async fn legacy_signing_cert(
+    State(shared): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match request_body(body) {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
+    };
+    match create_signing_certificate_v1(&shared, &body, bearer(&headers), crate::now_unix()) {
+        Ok(chain) => (
+            StatusCode::CREATED,
+            [
+                (header::CONTENT_TYPE, PEM_CERTIFICATE_CHAIN),
+                // The SCT is embedded in the leaf; Fulcio's gateway still sends the header.
+                (header::HeaderName::from_static("sct"), ""),
+            ],
+            chain.concat(),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The media type of the v1 API's answers.
+const PEM_CERTIFICATE_CHAIN: &str = "application/pem-certificate-chain";
+
+/// The body, or the error for one over the limit or unreadable.
+fn request_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, FulcioError> {
+    match body {
+        Ok(body) => Ok(body),
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(FulcioError::TooLarge {
+                limit: MAX_REQUEST_BYTES,
+            })
+        }
+        Err(rejection) => Err(FulcioError::Malformed {
+            reason: rejection.body_text(),
+        }),
+    }
+}
+
+/// The token of an `Authorization: Bearer` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
 }
 
 /// Handles a `CreateSigningCertificateRequest` at `now` (Unix seconds): verifies the token and
@@ -238,32 +288,131 @@ pub fn create_signing_certificate(
         .filter(|t| !t.is_empty())
         .or_else(|| bearer.filter(|t| !t.is_empty()).map(str::to_owned))
         .ok_or(FulcioError::MissingToken)?;
-    let claims = oidc::verify(&shared.keys.oidc, &shared.base_url, &token, now)?;
-    let subject = claims
-        .get("sub")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-
-    let key = match (
+    let key_form = match (
         request.public_key_request,
         request.certificate_signing_request,
     ) {
-        (Some(pkr), None) => {
-            let content = pkr
+        (Some(pkr), None) => KeyRequest::PublicKey {
+            content: pkr
                 .public_key
                 .and_then(|k| k.content)
                 .ok_or(FulcioError::BadKey {
                     field: "publicKeyRequest.publicKey.content",
                     reason: "missing".into(),
-                })?;
-            let proof = pkr.proof_of_possession.ok_or(FulcioError::BadKey {
+                })?,
+            proof: pkr.proof_of_possession.ok_or(FulcioError::BadKey {
                 field: "publicKeyRequest.proofOfPossession",
                 reason: "missing".into(),
+            })?,
+        },
+        (None, Some(csr)) => KeyRequest::Csr(csr),
+        _ => return Err(FulcioError::KeyForm),
+    };
+    certify(shared, &token, key_form, now)
+}
+
+/// How a request proves possession of its key.
+enum KeyRequest {
+    /// A PEM public key (or base64 DER) and base64 of a signature over the token's `sub`.
+    PublicKey { content: String, proof: String },
+    /// Base64 of a PEM (or DER) PKCS#10 request.
+    Csr(String),
+}
+
+/// The legacy v1 `CreateSigningCertificateRequest` (`fulcio_legacy.proto`) in protobuf's JSON
+/// mapping: `bytes` fields are base64.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LegacySigningCertRequest {
+    #[serde(default, alias = "public_key")]
+    public_key: Option<LegacyPublicKey>,
+    #[serde(default, alias = "signed_email_address")]
+    signed_email_address: Option<String>,
+    #[serde(default, alias = "certificate_signing_request")]
+    certificate_signing_request: Option<String>,
+}
+
+/// The legacy `PublicKey`: `content` is base64 of the key's PEM (or DER) bytes. Its
+/// `algorithm` is not read, as in [`PublicKey`].
+#[derive(Debug, Deserialize)]
+struct LegacyPublicKey {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+/// Handles a legacy v1 request at `now` (Unix seconds), as Fulcio does: mapped onto the v2
+/// request, with the token taken from the `Authorization: Bearer` header only (the v1 request
+/// has no field for it). Returns the PEM chain, leaf first.
+pub fn create_signing_certificate_v1(
+    shared: &Shared,
+    body: &[u8],
+    bearer: Option<&str>,
+    now: i64,
+) -> Result<Vec<String>, FulcioError> {
+    if body.len() > MAX_REQUEST_BYTES {
+        return Err(FulcioError::TooLarge {
+            limit: MAX_REQUEST_BYTES,
+        });
+    }
+    let request: LegacySigningCertRequest =
+        serde_json::from_slice(body).map_err(|e| FulcioError::Malformed {
+            reason: e.to_string(),
+        })?;
+    let token = bearer
+        .filter(|t| !t.is_empty())
+        .ok_or(FulcioError::MissingToken)?;
+    let csr = request
+        .certificate_signing_request
+        .filter(|c| !c.is_empty());
+    let key_form = match (request.public_key, csr) {
+        (Some(key), None) => {
+            let content = key
+                .content
+                .filter(|c| !c.is_empty())
+                .ok_or(FulcioError::BadKey {
+                    field: "publicKey.content",
+                    reason: "missing".into(),
+                })?;
+            let bytes = crate::pem::decode_b64(&content).ok_or(FulcioError::BadKey {
+                field: "publicKey.content",
+                reason: "not base64".into(),
             })?;
+            // PEM bytes become the PEM text the v2 form takes; DER stays base64.
+            let content = match String::from_utf8(bytes) {
+                Ok(text) if text.trim_start().starts_with("-----BEGIN") => text,
+                _ => content,
+            };
+            KeyRequest::PublicKey {
+                content,
+                proof: request.signed_email_address.ok_or(FulcioError::BadKey {
+                    field: "signedEmailAddress",
+                    reason: "missing".into(),
+                })?,
+            }
+        }
+        (None, Some(csr)) => KeyRequest::Csr(csr),
+        _ => return Err(FulcioError::KeyForm),
+    };
+    certify(shared, token, key_form, now)
+}
+
+/// Verifies the token and the proof of possession, and issues the chain, PEM, leaf first.
+fn certify(
+    shared: &Shared,
+    token: &str,
+    key_form: KeyRequest,
+    now: i64,
+) -> Result<Vec<String>, FulcioError> {
+    let claims = oidc::verify(&shared.keys.oidc, &shared.base_url, token, now)?;
+    let subject = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let key = match key_form {
+        KeyRequest::PublicKey { content, proof } => {
             key::from_public_key_request(&content, &proof, subject)?
         }
-        (None, Some(csr)) => key::from_csr(&csr)?,
-        _ => return Err(FulcioError::KeyForm),
+        KeyRequest::Csr(csr) => key::from_csr(&csr)?,
     };
     let leaf = cert::issue(shared, &claims, &key, now)?;
     let a = &shared.authorities;
@@ -272,6 +421,19 @@ pub fn create_signing_certificate(
         key::pem_encode("CERTIFICATE", &a.fulcio_intermediate.cert_der),
         key::pem_encode("CERTIFICATE", &a.fulcio_root.cert_der),
     ])
+}
+
+async fn legacy_root_cert(State(shared): State<AppState>) -> Response {
+    let a = &shared.authorities;
+    let chain = [
+        key::pem_encode("CERTIFICATE", &a.fulcio_intermediate.cert_der),
+        key::pem_encode("CERTIFICATE", &a.fulcio_root.cert_der),
+    ];
+    (
+        [(header::CONTENT_TYPE, PEM_CERTIFICATE_CHAIN)],
+        chain.concat(),
+    )
+        .into_response()
 }
 
 async fn trust_bundle(State(shared): State<AppState>) -> Json<Value> {
