@@ -25,6 +25,74 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 
+# cosign 2.5.0, the interoperability peer of `vouch sign`, `attest` and `verify` on images
+# (crates/vouch-cli/tests/cli/cosign.rs). Debian ships it from trixie on, as a static binary
+# that runs on older releases too; it is unpacked into target/test-tools/cosign rather than
+# installed, so the machine's own Debian release does not matter. apt fetches it, from the
+# Debian archive this machine's apt already uses, through a private trixie source list: apt
+# checks trixie's InRelease against Debian's archive keyring (gpgv), the Packages index against
+# the hashes InRelease signs, and the package against the index, and refuses anything that does
+# not verify. The pinned build is checked against its SHA-256 too; once the archive has replaced
+# it, trixie's current cosign is taken instead. Any failure warns: the cosign tests then say
+# SKIPPED (the test command requires them
+# once cosign is unpacked).
+cosign_dir=target/test-tools/cosign
+cosign_pinned_version=2.5.0-2+b5
+cosign_pinned_sha256=3b6eadd27f3c4c00bfa7eab5c2397a6a15a763630c7a1d40d06ff60d24799eef
+# Downloads cosign's .deb into $1/deb with apt, verified as above.
+fetch_cosign_deb() {
+    local tmp=$1 codename mirror
+    [ -n "$tmp" ] && [ -d "$tmp" ] || return 1
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/sources" "$tmp/deb"
+    # The main archive of this machine's own Debian sources (not its security or updates
+    # suites), whichever mirror that is.
+    # shellcheck disable=SC2016
+    mirror=$(apt-get -o Dir::State::Lists="$tmp/lists" indextargets --no-release-info \
+        --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Identifier: Packages' |
+        awk -v suite="$codename" '$2 == suite && $3 == "main" {print $1; exit}')
+    [ -n "$mirror" ] || { echo "warning: no Debian archive in this machine's apt sources" >&2; return 1; }
+    printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nArchitectures: amd64\nSigned-By: %s\n' \
+        "$mirror" /usr/share/keyrings/debian-archive-keyring.gpg >"$tmp/sources/trixie.sources"
+    local apt=(apt-get -q -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$tmp/sources"
+        -o Dir::State::Lists="$tmp/lists" -o Dir::Cache="$tmp/cache")
+    # `update` only warns about an index it cannot verify; `download` then refuses its packages.
+    "${apt[@]}" update >"$tmp/update.log" 2>&1 ||
+        { echo "warning: apt could not read trixie's index: $(tail -3 "$tmp/update.log")" >&2; return 1; }
+    if (cd "$tmp/deb" && "${apt[@]}" download "cosign=$cosign_pinned_version") >"$tmp/download.log" 2>&1; then
+        [ "$(sha256sum "$tmp"/deb/cosign_*.deb | cut -d' ' -f1)" = "$cosign_pinned_sha256" ] ||
+            { echo "warning: cosign $cosign_pinned_version does not match its pinned SHA-256" >&2; return 1; }
+    else
+        echo "note: cosign $cosign_pinned_version is gone from trixie; taking its current cosign" >&2
+        rm -f "$tmp"/deb/*.deb
+        (cd "$tmp/deb" && "${apt[@]}" download cosign) >"$tmp/download.log" 2>&1 ||
+            { echo "warning: apt could not download cosign: $(tail -3 "$tmp/download.log")" >&2; return 1; }
+    fi
+}
+install_cosign() {
+    local tmp=$1
+    fetch_cosign_deb "$tmp" || return 1
+    # Unpacked beside the destination and moved into place, so a half-unpacked tree never
+    # passes for an installed one.
+    mkdir -p "$(dirname "$cosign_dir")"
+    rm -rf "$cosign_dir.partial"
+    dpkg-deb -x "$tmp"/deb/cosign_*.deb "$cosign_dir.partial" &&
+        "$cosign_dir.partial/usr/bin/cosign" version >/dev/null 2>&1 &&
+        rm -rf "$cosign_dir" && mv "$cosign_dir.partial" "$cosign_dir"
+}
+if [ ! -x "$cosign_dir/usr/bin/cosign" ]; then
+    if command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1 &&
+        [ -f /usr/share/keyrings/debian-archive-keyring.gpg ]; then
+        cosign_tmp=$(mktemp -d)
+        # apt's download sandbox user must be able to enter it.
+        chmod 755 "$cosign_tmp"
+        install_cosign "$cosign_tmp" || echo "warning: cosign could not be installed (its tests are skipped)" >&2
+        rm -rf "$cosign_tmp"
+    else
+        echo "warning: apt-get, dpkg-deb or Debian's archive keyring missing; cosign not installed (its tests are skipped)" >&2
+    fi
+fi
+
 # sigstore-python is the interoperability peer of `vouch verify` and the devstack.
 if [ ! -x .venv/bin/pyshacl ] || [ ! -x .venv/bin/pyspdxtools ] || [ ! -x .venv/bin/check-jsonschema ] ||
     [ ! -x .venv/bin/sigstore ]; then

@@ -49,6 +49,13 @@ if command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ]
 else
     echo "WARNING: docker-registry is not installed: the registry tests will say SKIPPED"
 fi
+# The cosign interoperability tests likewise, once cosign is unpacked (apt may not reach the
+# Debian release it comes from).
+if [ -x target/test-tools/cosign/usr/bin/cosign ]; then
+    export VOUCH_REQUIRE_COSIGN=1
+else
+    echo "WARNING: cosign is not installed: the cosign interoperability tests will say SKIPPED"
+fi
 # Tests that need an installed peer (grpcio-tools for the in-toto protos) fail without it.
 export VOUCH_REQUIRE_TOOLS=1
 

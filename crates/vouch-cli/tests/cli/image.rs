@@ -17,7 +17,7 @@ const EMAIL: &str = "releaser@example.test";
 
 /// A registry, or `None` (skip) when Debian's `docker-registry` is not installed, unless the
 /// test command requires it (`VOUCH_REQUIRE_REGISTRY=1`), in which case its absence fails.
-fn registry() -> Option<TestRegistry> {
+pub fn registry() -> Option<TestRegistry> {
     match TestRegistry::start() {
         Ok(r) => Some(r),
         Err(e @ TestRegistryError::Missing { .. }) => {
@@ -33,7 +33,7 @@ fn registry() -> Option<TestRegistry> {
 }
 
 /// Checks a `vouch verify IMAGE --format json` report against its published schema.
-fn assert_valid(report: &Value) {
+pub fn assert_valid(report: &Value) {
     let text =
         std::fs::read_to_string(super::repo().join("schemas/verify-image-report.schema.json"))
             .unwrap();
@@ -77,7 +77,7 @@ fn status(packages: &[(&str, &str)]) -> String {
 }
 
 /// A one-platform image with a dpkg database listing `packages`.
-fn debian_image(architecture: &str, packages: &[(&str, &str)]) -> Image {
+pub fn debian_image(architecture: &str, packages: &[(&str, &str)]) -> Image {
     Image {
         platform: Platform::parse(&format!("linux/{architecture}")).unwrap(),
         layers: vec![
@@ -92,7 +92,7 @@ fn debian_image(architecture: &str, packages: &[(&str, &str)]) -> Image {
 
 /// Writes `images` as an OCI layout (an index when several) tagged `tag`, and pushes it to
 /// `registry` as `app:tag`. Returns the layout directory and the pushed digest.
-fn push(
+pub fn push(
     registry: &TestRegistry,
     dir: &Path,
     images: &[Image],
@@ -119,11 +119,11 @@ fn push(
     (layout, reference, digest)
 }
 
-fn stdout(out: &std::process::Output) -> String {
+pub fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn both(out: &std::process::Output) -> String {
+pub fn both(out: &std::process::Output) -> String {
     format!(
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
         out.status.code(),
@@ -134,7 +134,12 @@ fn both(out: &std::process::Output) -> String {
 
 /// `vouch verify REF --insecure-registry --offline --trusted-root TR --certificate-identity I
 /// --certificate-oidc-issuer O [extra]`, as the CLI contract names it.
-fn verify(stack: &Stack, reference: &str, identity: &str, extra: &[&str]) -> std::process::Output {
+pub fn verify(
+    stack: &Stack,
+    reference: &str,
+    identity: &str,
+    extra: &[&str],
+) -> std::process::Output {
     run(vouch()
         .args(["verify", reference, "--insecure-registry", "--offline"])
         .arg("--trusted-root")

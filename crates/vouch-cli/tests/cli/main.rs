@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod cosign;
 mod faults;
 mod image;
 mod image_syft;
