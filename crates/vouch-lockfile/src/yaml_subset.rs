@@ -54,7 +54,8 @@ pub(crate) fn documents(text: &str) -> Option<Vec<Node<'_>>> {
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         if raw.starts_with("---") {
             match raw.get(3..) {
-                Some(rest) if rest.trim().is_empty() => {}
+                // Only spaces and tabs may follow the marker (not any Unicode space).
+                Some(rest) if rest.trim_matches([' ', '\t']).is_empty() => {}
                 _ => return None,
             }
             if started || !lines.is_empty() {
@@ -1158,6 +1159,7 @@ mod tests {
         }
         declines("a: &x 1\n");
         declines("");
+        assert_eq!(agrees_with_serde_norway("---\u{a0}\n-\n"), None);
         declines("a: 'x\0y'\n");
         declines("a: x\u{85}y\n");
         declines("a: b\rc: d\n");
