@@ -224,10 +224,7 @@ fn fill_identity(
     let Some(m) = find(draft, metadata, at) else {
         return Ok(None);
     };
-    let insert = format!(
-        "\n    \"timestamp\": {},",
-        serde_json::to_string(created)?
-    );
+    let insert = format!("\n    \"timestamp\": {},", serde_json::to_string(created)?);
     let pos = m + metadata.len();
     draft.splice(pos..pos, insert.bytes());
     Ok(Some(std::mem::take(draft)))
