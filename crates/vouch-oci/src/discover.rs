@@ -108,9 +108,13 @@ pub async fn discover(
         }
     };
     for descriptor in index.into_iter().flat_map(|i| i.manifests) {
+        let artifact_type = match descriptor.artifact_type.as_deref() {
+            Some(t) if t != media_type::OCI_EMPTY => Some(t.to_owned()),
+            _ => artifact_type_of(registry, repository, &descriptor).await,
+        };
         out.push(Attached {
             layout,
-            artifact_type: descriptor.artifact_type.clone(),
+            artifact_type,
             descriptor,
             tag: None,
         });
@@ -153,6 +157,29 @@ pub async fn discover(
         }
     }
     Ok(out)
+}
+
+/// What a referrer is, from its own manifest, when its entry in the referrers list says nothing
+/// useful: go-containerregistry (which cosign pushes with) writes the referrers tag schema's
+/// entry with the config's media type, the empty descriptor's, where the manifest's
+/// `artifactType` names the artifact (OCI 1.1: `artifactType`, else the config's media type).
+/// The entry's own value when the manifest cannot be read or is no image manifest.
+async fn artifact_type_of(
+    registry: &Registry,
+    repository: &Reference,
+    descriptor: &Descriptor,
+) -> Option<String> {
+    let fetched = registry
+        .fetch_manifest(&with_digest(repository, &descriptor.digest))
+        .await
+        .ok();
+    match fetched.map(|f| f.parse()) {
+        Some(Ok(AnyManifest::Manifest(m))) => m
+            .artifact_type
+            .or_else(|| Some(m.config.media_type).filter(|t| t != media_type::OCI_EMPTY))
+            .or_else(|| descriptor.artifact_type.clone()),
+        _ => descriptor.artifact_type.clone(),
+    }
 }
 
 /// The bytes of an attached item: for a referrer, its first layer (the Sigstore bundle, for
