@@ -265,6 +265,18 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
+/// A request body of at most [`MAX_REQUEST_BYTES`], as JSON.
+fn parse_request<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, FulcioError> {
+    if body.len() > MAX_REQUEST_BYTES {
+        return Err(FulcioError::TooLarge {
+            limit: MAX_REQUEST_BYTES,
+        });
+    }
+    serde_json::from_slice(body).map_err(|e| FulcioError::Malformed {
+        reason: e.to_string(),
+    })
+}
+
 /// Handles a `CreateSigningCertificateRequest` at `now` (Unix seconds): verifies the token and
 /// the proof of possession, and returns the PEM chain, leaf first.
 pub fn create_signing_certificate(
@@ -273,15 +285,7 @@ pub fn create_signing_certificate(
     bearer: Option<&str>,
     now: i64,
 ) -> Result<Vec<String>, FulcioError> {
-    if body.len() > MAX_REQUEST_BYTES {
-        return Err(FulcioError::TooLarge {
-            limit: MAX_REQUEST_BYTES,
-        });
-    }
-    let request: SigningCertRequest =
-        serde_json::from_slice(body).map_err(|e| FulcioError::Malformed {
-            reason: e.to_string(),
-        })?;
+    let request: SigningCertRequest = parse_request(body)?;
     let token = request
         .credentials
         .and_then(|c| c.oidc_identity_token)
@@ -349,15 +353,7 @@ pub fn create_signing_certificate_v1(
     bearer: Option<&str>,
     now: i64,
 ) -> Result<Vec<String>, FulcioError> {
-    if body.len() > MAX_REQUEST_BYTES {
-        return Err(FulcioError::TooLarge {
-            limit: MAX_REQUEST_BYTES,
-        });
-    }
-    let request: LegacySigningCertRequest =
-        serde_json::from_slice(body).map_err(|e| FulcioError::Malformed {
-            reason: e.to_string(),
-        })?;
+    let request: LegacySigningCertRequest = parse_request(body)?;
     let token = bearer
         .filter(|t| !t.is_empty())
         .ok_or(FulcioError::MissingToken)?;
