@@ -605,12 +605,7 @@ mod tests {
     /// this module reads (the fast path's agreement with serde_norway is tested where it is).
     #[test]
     fn corpus_lockfiles_take_the_fast_path() {
-        let shared = std::env::var_os("VOUCH_SHARED_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-            });
-        let dir = shared.join("corpus/lockfiles/pnpm");
+        let dir = crate::yaml_subset::corpus_dir().join("pnpm");
         let Ok(entries) = std::fs::read_dir(&dir) else {
             eprintln!("SKIPPED: no pnpm corpus at {}", dir.display());
             return;

@@ -163,7 +163,7 @@ impl<'a> Parser<'_, 'a> {
             }
             let (key, rest) = split_key(line.text)?;
             self.pos += 1;
-            let value = if value_is_empty(rest) {
+            let value = if blank_or_comment(rest) {
                 match self.current() {
                     Some(next) if next.indent > indent => self.block(next.indent)?,
                     Some(next) if next.indent == indent && is_sequence_entry(next.text) => {
@@ -194,7 +194,7 @@ impl<'a> Parser<'_, 'a> {
             }
             let rest = line.text.get(1..)?;
             self.pos += 1;
-            let item = if value_is_empty(rest) {
+            let item = if blank_or_comment(rest) {
                 match self.current() {
                     Some(next) if next.indent > indent => self.block(next.indent)?,
                     _ => Node::Plain(""),
@@ -221,8 +221,9 @@ fn is_sequence_entry(text: &str) -> bool {
     text == "-" || text.starts_with("- ")
 }
 
-/// What follows a key's colon is empty or only a comment.
-fn value_is_empty(rest: &str) -> bool {
+/// Nothing but spaces, or spaces and a comment: what follows a key's colon when the value is
+/// on the next lines, or what may follow a value on its line.
+fn blank_or_comment(rest: &str) -> bool {
     let trimmed = rest.trim_start_matches(' ');
     trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len())
 }
@@ -298,13 +299,7 @@ fn inline_value(text: &str) -> Option<Node<'_>> {
         b'{' | b'[' => flow(text, 0)?,
         _ => return block_plain(text).map(Node::Plain),
     };
-    only_comment(after).then_some(node)
-}
-
-/// Nothing but spaces, or spaces and a comment.
-fn only_comment(after: &str) -> bool {
-    let trimmed = after.trim_start_matches(' ');
-    trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < after.len())
+    blank_or_comment(after).then_some(node)
 }
 
 /// A plain scalar in block context, up to a comment, trailing spaces removed.
@@ -950,15 +945,19 @@ pub(crate) fn from_str<T: de::DeserializeOwned>(text: &str) -> Option<T> {
     }
 }
 
+/// The lockfile corpus: `$VOUCH_SHARED_DIR/corpus/lockfiles`, by default beside the checkout.
+#[cfg(test)]
+pub(crate) fn corpus_dir() -> std::path::PathBuf {
+    std::env::var_os("VOUCH_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .join("corpus/lockfiles")
+}
+
 /// The corpus file `rel` (under `corpus/lockfiles`), or `None` with a SKIPPED line.
 #[cfg(test)]
 pub(crate) fn corpus_text(rel: &str) -> Option<String> {
-    let shared = std::env::var_os("VOUCH_SHARED_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-        });
-    let path = shared.join("corpus/lockfiles").join(rel);
+    let path = corpus_dir().join(rel);
     let text = std::fs::read_to_string(&path).ok();
     if text.is_none() {
         eprintln!("SKIPPED: no corpus file at {}", path.display());
@@ -1085,10 +1084,7 @@ mod tests {
     #[test]
     fn lockfiles_read_alike_and_real_ones_take_the_fast_path() {
         let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let shared = std::env::var_os("VOUCH_SHARED_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| manifest.join("../../../shared"));
-        let corpus = shared.join("corpus/lockfiles");
+        let corpus = corpus_dir();
         let mut real = 0;
         for (root, must_read) in [(manifest.join("tests/fixtures"), false), (corpus, true)] {
             for entry in walkdir::WalkDir::new(&root).into_iter().flatten() {
