@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cosign;
+mod intoto_v001;
 pub mod key;
 mod policy;
 mod report;

@@ -21,6 +21,7 @@ use sigstore_verify::{
 };
 use vouch_digest::{Algorithm, Digest};
 
+use crate::intoto_v001;
 use crate::policy::Policy;
 use crate::report::{
     Check, CheckId, Claims, Facts, Hints, LogEntryFact, REPORT_VERSION, Report, Status,
@@ -75,9 +76,36 @@ impl Verifier {
         artifact: ArtifactInput<'_>,
         policy: &Policy,
     ) -> Report {
+        self.verify_inner(bundle_json, None, artifact, policy)
+    }
+
+    /// As [`Verifier::verify`], for a bundle rebuilt around a DSSE envelope whose bytes as they
+    /// were sent to the log are known (a cosign `.att` layer holds them): a Rekor `intoto`
+    /// 0.0.1 entry hashes those exact bytes.
+    pub fn verify_with_logged_envelope(
+        &self,
+        bundle_json: &[u8],
+        logged_envelope: &[u8],
+        artifact: ArtifactInput<'_>,
+        policy: &Policy,
+    ) -> Report {
+        self.verify_inner(bundle_json, Some(logged_envelope), artifact, policy)
+    }
+
+    fn verify_inner(
+        &self,
+        bundle_json: &[u8],
+        logged_envelope: Option<&[u8]>,
+        artifact: ArtifactInput<'_>,
+        policy: &Policy,
+    ) -> Report {
         let mut hints = Hints::default();
-        let bundle = match parse_bundle(bundle_json) {
-            Ok(b) => b,
+        let Parsed {
+            bundle,
+            relabelled,
+            kinds,
+        } = match parse_bundle(bundle_json) {
+            Ok(p) => p,
             Err(check) => return finish(vec![check], hints, None),
         };
         // The leaf is parsed once: for the hints here, and for the policy checks below.
@@ -89,6 +117,10 @@ impl Verifier {
             leaf.as_ref().and_then(|l| l.as_ref().ok()),
             &mut hints,
         );
+        if relabelled {
+            // As the bundle names them, not as relabelled for the library.
+            hints.log_entry_kinds.clone_from(&kinds);
+        }
         let plan = Plan::new(&bundle, policy);
         let parsed = Check::passed(
             CheckId::BundleParse,
@@ -116,6 +148,34 @@ impl Verifier {
             .unwrap_or_default();
 
         let (outcome, artifact_digest, alternative) = self.run_library(&bundle, artifact, policy);
+        let outcome = match outcome {
+            Ok(_) if relabelled => {
+                // The library cannot have read a relabelled body as the kind it is not.
+                // The library read the body as 0.0.2: the label says 0.0.1, the body is not.
+                Err(Check::failed(
+                    CheckId::TlogEntry,
+                    "the log entry is labelled intoto 0.0.1, but its logged body is of version 0.0.2",
+                )
+                .with_values("intoto 0.0.1", "intoto 0.0.2"))
+            }
+            Ok(result) => Ok(Established::from_library(&result)),
+            Err(error) if relabelled && intoto_v001::is_last_step_stop(&error) => {
+                let signer = match (policy.public_key(), &cert_info) {
+                    (Some(key), _) => intoto_v001::Signer::Key(key.as_bytes()),
+                    (None, Some(info)) => intoto_v001::Signer::Certificate {
+                        der: bundle
+                            .signing_certificate()
+                            .map(|c| c.as_bytes())
+                            .unwrap_or_default(),
+                        public_key: info.public_key.as_bytes(),
+                    },
+                    (None, None) => intoto_v001::Signer::Key(&[]),
+                };
+                intoto_v001::check_entry(&bundle, logged_envelope, &signer)
+                    .map(|()| self.established_by_vouch(&bundle, cert_info.as_ref()))
+            }
+            Err(error) => Err(classify(&error, &bundle, artifact_digest.as_ref())),
+        };
         match outcome {
             Ok(result) => {
                 let mut checks = plan.all_passed(&bundle, &result);
@@ -123,8 +183,13 @@ impl Verifier {
                 insert_policy_checks(&mut checks, policy_checks);
                 let verified = checks.iter().all(|c| c.status == Status::Passed);
                 let (facts, claims) = if verified {
-                    let (facts, claims) =
+                    let (mut facts, claims) =
                         facts_and_claims(&bundle, &result, artifact_digest, alternative);
+                    if relabelled {
+                        for (fact, kind) in facts.log_entries.iter_mut().zip(&kinds) {
+                            fact.kind.clone_from(kind);
+                        }
+                    }
                     (Some(facts), claims)
                 } else {
                     (None, None)
@@ -138,8 +203,7 @@ impl Verifier {
                     hints,
                 }
             }
-            Err(error) => {
-                let failure = classify(&error, &bundle, artifact_digest.as_ref());
+            Err(failure) => {
                 let failed = failure.id;
                 finish(
                     plan.outcome(parsed, Some(failure), policy_checks, failed),
@@ -147,6 +211,52 @@ impl Verifier {
                     None,
                 )
             }
+        }
+    }
+
+    /// What a verification that the library made up to its last step established, for a
+    /// bundle whose log entry vouch checked itself ([`intoto_v001`]). The library verified the
+    /// signed entry timestamp and any RFC 3161 timestamps before stopping; their times are
+    /// read again here, as the library reports them only on success.
+    fn established_by_vouch(
+        &self,
+        bundle: &Bundle,
+        certificate: Option<&CertificateInfo>,
+    ) -> Established {
+        let mut verified_times = Vec::new();
+        if let SignatureContent::DsseEnvelope(envelope) = &bundle.content {
+            let authorities = self.trust.root().tsa_authorities();
+            for ts in &bundle
+                .verification_material
+                .timestamp_verification_data
+                .rfc3161_timestamps
+            {
+                if let Some(time) = authorities.iter().find_map(|authority| {
+                    sigstore_verify::tsa::verify_timestamp_for_authority(
+                        &ts.signed_timestamp,
+                        &envelope.signature.sig,
+                        authority,
+                    )
+                    .ok()
+                }) {
+                    verified_times.push(time.to_string());
+                }
+            }
+        }
+        let integrated_time = bundle
+            .verification_material
+            .tlog_entries
+            .iter()
+            .filter(|e| e.inclusion_promise.is_some())
+            .filter_map(|e| e.integrated_time)
+            .min();
+        verified_times.extend(integrated_time.map(|t| t.to_string()));
+        Established {
+            identity: certificate.and_then(|c| c.identity.clone()),
+            issuer: certificate.and_then(|c| c.issuer.clone()),
+            certificate: certificate.cloned(),
+            integrated_time: integrated_time.map(|t| t.to_string()),
+            verified_times,
         }
     }
 
@@ -236,7 +346,42 @@ fn finish(checks: Vec<Check>, hints: Hints, facts: Option<Facts>) -> Report {
     }
 }
 
-fn parse_bundle(bytes: &[u8]) -> Result<Bundle, Check> {
+/// What a successful verification established: from the library's result, or from vouch's own
+/// last step for a log entry of a kind the library cannot check.
+struct Established {
+    identity: Option<sigstore_verify::SubjectAltName>,
+    issuer: Option<String>,
+    certificate: Option<CertificateInfo>,
+    integrated_time: Option<String>,
+    verified_times: Vec<String>,
+}
+
+impl Established {
+    fn from_library(result: &sigstore_verify::VerificationResult) -> Self {
+        Self {
+            identity: result.identity().cloned(),
+            issuer: result.issuer().map(str::to_owned),
+            certificate: result.certificate().cloned(),
+            integrated_time: result.integrated_time().map(|t| t.to_string()),
+            verified_times: result
+                .verified_timestamps()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        }
+    }
+}
+
+/// A bundle as parsed, with what was done to let the Sigstore crates parse it.
+struct Parsed {
+    bundle: Bundle,
+    /// Its `intoto` 0.0.1 log entry was relabelled 0.0.2 ([`intoto_v001`]).
+    relabelled: bool,
+    /// The log entries' kinds as the bundle names them (`kind/version`).
+    kinds: Vec<String>,
+}
+
+fn parse_bundle(bytes: &[u8]) -> Result<Parsed, Check> {
     if bytes.len() > MAX_BUNDLE_BYTES {
         return Err(Check::failed(
             CheckId::BundleParse,
@@ -268,8 +413,20 @@ fn parse_bundle(bytes: &[u8]) -> Result<Bundle, Check> {
         )
         .with_hint("a Sigstore bundle is JSON; is this the right file?"));
     }
-    check_entry_kinds(text)?;
-    Bundle::from_json(text).map_err(|e| {
+    let kinds = check_entry_kinds(text)?;
+    let legacy = format!("{}/{}", intoto_v001::KIND, intoto_v001::VERSION);
+    let relabelled = kinds.contains(&legacy);
+    let relabelled_text;
+    let text = if relabelled {
+        let mut value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Check::failed(CheckId::BundleParse, e.to_string()))?;
+        intoto_v001::relabel(&mut value);
+        relabelled_text = value.to_string();
+        relabelled_text.as_str()
+    } else {
+        text
+    };
+    let bundle = Bundle::from_json(text).map_err(|e| {
         Check::failed(
             CheckId::BundleParse,
             format!("not a valid Sigstore bundle: {e}"),
@@ -277,22 +434,29 @@ fn parse_bundle(bytes: &[u8]) -> Result<Bundle, Check> {
         .with_hint(
             "vouch reads bundles of media types application/vnd.dev.sigstore.bundle v0.1 to v0.3",
         )
+    })?;
+    Ok(Parsed {
+        bundle,
+        relabelled,
+        kinds,
     })
 }
 
-/// The Rekor entry kinds and versions the Sigstore verification crates check a bundle's log
-/// entry against (`sigstore_types::KindVersion`).
+/// The Rekor entry kinds and versions a bundle's log entry is checked against: those of the
+/// Sigstore verification crates (`sigstore_types::KindVersion`), and `intoto` 0.0.1, whose
+/// last step vouch makes itself ([`intoto_v001`]).
 pub(crate) const SUPPORTED_ENTRY_KINDS: &[(&str, &str)] = &[
     ("hashedrekord", "0.0.1"),
     ("hashedrekord", "0.0.2"),
     ("dsse", "0.0.1"),
+    ("intoto", "0.0.1"),
     ("intoto", "0.0.2"),
 ];
 
-/// Fails closed, naming it, on a log entry of a kind the verifier cannot check (cosign 2.x's
-/// `attest --rekor-entry-type intoto` logs `intoto` 0.0.1, for one), before the bundle parser
-/// refuses it with a message about the bundle's format.
-fn check_entry_kinds(text: &str) -> Result<(), Check> {
+/// Fails closed, naming it, on a log entry of a kind the verifier cannot check, before the
+/// bundle parser refuses it with a message about the bundle's format. Returns the entries'
+/// kinds (`kind/version`).
+fn check_entry_kinds(text: &str) -> Result<Vec<String>, Check> {
     #[derive(serde::Deserialize)]
     struct Peek {
         #[serde(rename = "verificationMaterial")]
@@ -315,9 +479,10 @@ fn check_entry_kinds(text: &str) -> Result<(), Check> {
     }
     // Anything of another shape is left to the bundle parser to describe.
     let Ok(peek) = serde_json::from_str::<Peek>(text) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let entries = peek.material.map(|m| m.entries).unwrap_or_default();
+    let mut kinds = Vec::new();
     for kind in entries.into_iter().filter_map(|e| e.kind_version) {
         let known = SUPPORTED_ENTRY_KINDS
             .iter()
@@ -339,16 +504,17 @@ fn check_entry_kinds(text: &str) -> Result<(), Check> {
                 supported.join(", "),
                 format!("{} {}", kind.kind, kind.version),
             );
-            if kind.kind == "intoto" && kind.version == "0.0.1" {
+            if kind.kind == "intoto" {
                 check = check.with_hint(
-                    "cosign logs attestations as intoto 0.0.1 only with `--rekor-entry-type \
-                     intoto`; attest with its default, `dsse`, to make one vouch verifies",
+                    "cosign's default, `--rekor-entry-type dsse`, logs attestations as an entry \
+                     every verifier reads",
                 );
             }
             return Err(check);
         }
+        kinds.push(format!("{}/{}", kind.kind, kind.version));
     }
-    Ok(())
+    Ok(kinds)
 }
 
 fn fill_hints(bundle: &Bundle, leaf: Option<&CertificateInfo>, hints: &mut Hints) {
@@ -604,19 +770,10 @@ impl Plan {
     }
 
     /// Every planned check passed: say what each established.
-    fn all_passed(
-        &self,
-        bundle: &Bundle,
-        result: &sigstore_verify::VerificationResult,
-    ) -> Vec<Check> {
+    fn all_passed(&self, bundle: &Bundle, result: &Established) -> Vec<Check> {
         let entries = &bundle.verification_material.tlog_entries;
         let n = entries.len();
-        let times = result
-            .verified_timestamps()
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
+        let times = result.verified_times.join(", ");
         self.order
             .iter()
             .map(|&id| {
@@ -647,7 +804,7 @@ impl Plan {
                         "checkpoint signed by a trusted log and consistent with the proof"
                             .to_owned()
                     }
-                    CheckId::TlogIntegratedTime => match result.integrated_time() {
+                    CheckId::TlogIntegratedTime => match &result.integrated_time {
                         Some(t) => {
                             format!("integrated time {t} is within the certificate's validity")
                         }
@@ -855,19 +1012,19 @@ fn dsse_statement(bundle: &Bundle) -> Option<serde_json::Value> {
 /// `artifact` when only it names a subject of the statement.
 fn facts_and_claims(
     bundle: &Bundle,
-    result: &sigstore_verify::VerificationResult,
+    result: &Established,
     artifact: Option<Digest>,
     alternative: Option<Digest>,
 ) -> (Facts, Option<Claims>) {
     let mut facts = Facts {
-        mode: if result.certificate().is_some() {
+        mode: if result.certificate.is_some() {
             "keyless"
         } else {
             "key"
         },
         ..Facts::default()
     };
-    if let Some(identity) = result.identity() {
+    if let Some(identity) = &result.identity {
         facts.identity = Some(identity.as_str().to_owned());
         facts.identity_kind = Some(match identity {
             sigstore_verify::SubjectAltName::Email(_) => "email",
@@ -875,18 +1032,14 @@ fn facts_and_claims(
             _ => "other",
         });
     }
-    facts.issuer = result.issuer().map(str::to_owned);
-    if let Some(info) = result.certificate() {
+    facts.issuer.clone_from(&result.issuer);
+    if let Some(info) = &result.certificate {
         facts.certificate_not_before = Some(info.not_before.to_string());
         facts.certificate_not_after = Some(info.not_after.to_string());
         facts.extensions = extensions(info);
     }
-    facts.integrated_time = result.integrated_time().map(|t| t.to_string());
-    facts.verified_times = result
-        .verified_timestamps()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    facts.integrated_time.clone_from(&result.integrated_time);
+    facts.verified_times.clone_from(&result.verified_times);
     facts.log_entries = bundle
         .verification_material
         .tlog_entries

@@ -1016,9 +1016,8 @@ fn corrupt_json_is_a_parse_failure() {
     }
 }
 
-/// A log entry of a kind the Sigstore crates cannot check (cosign 2.x logs `intoto` 0.0.1 for
-/// `attest --rekor-entry-type intoto`) fails closed, as a `tlog-entry` failure naming the kind
-/// found and the kinds vouch verifies, before anything else runs.
+/// A log entry of a kind vouch cannot check fails closed, as a `tlog-entry` failure naming the
+/// kind found and the kinds vouch verifies, before anything else runs.
 #[test]
 fn an_unsupported_log_entry_kind_fails_closed_naming_it() {
     let Some(root) = cases_dir() else {
@@ -1027,7 +1026,7 @@ fn an_unsupported_log_entry_kind_fails_closed_naming_it() {
     };
     let embedded = Embedded::new();
     let case = load_case(&root.join("happy-path-intoto-in-dsse-v3"), &root, &embedded);
-    for (kind, version) in [("intoto", "0.0.1"), ("rekord", "0.0.1"), ("dsse", "0.0.2")] {
+    for (kind, version) in [("intoto", "0.0.3"), ("rekord", "0.0.1"), ("dsse", "0.0.2")] {
         let mut bundle = case.bundle.clone();
         bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"] =
             serde_json::json!({ "kind": kind, "version": version });
@@ -1048,14 +1047,59 @@ fn an_unsupported_log_entry_kind_fails_closed_naming_it() {
         );
         assert_eq!(
             failure.expected.as_deref(),
-            Some("hashedrekord 0.0.1, hashedrekord 0.0.2, dsse 0.0.1, intoto 0.0.2")
+            Some("hashedrekord 0.0.1, hashedrekord 0.0.2, dsse 0.0.1, intoto 0.0.1, intoto 0.0.2")
         );
         assert_eq!(report.checks.len(), 1, "nothing else ran");
         assert_eq!(
             failure.hint.is_some(),
             kind == "intoto",
-            "the cosign hint for intoto 0.0.1 only"
+            "the cosign hint for intoto only"
         );
+    }
+}
+
+/// An `intoto` 0.0.2 entry relabelled 0.0.1 goes the way of 0.0.1 entries (vouch makes their
+/// last step itself), whose body it is not: every other check passes, and the entry's check
+/// fails naming the label and what the body is.
+#[test]
+fn an_intoto_entry_labelled_with_another_version_than_its_body_is_refused() {
+    let Some(root) = cases_dir() else {
+        eprintln!("SKIPPED: sigstore-conformance cases not found (set VOUCH_SHARED_DIR)");
+        return;
+    };
+    let embedded = Embedded::new();
+    // An intoto 0.0.2 entry, and a dsse 0.0.1 entry, each relabelled intoto 0.0.1.
+    for (name, body_kind) in [
+        ("intoto-with-custom-trust-root", "intoto 0.0.2"),
+        ("happy-path-intoto-in-dsse-v3", "dsse 0.0.1"),
+    ] {
+        let case = load_case(&root.join(name), &root, &embedded);
+        let report = verify(&case, &embedded, None, false);
+        assert!(report.verified, "{name} as given: {:#?}", report.checks);
+        let mut bundle = case.bundle.clone();
+        bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"] =
+            serde_json::json!({ "kind": "intoto", "version": "0.0.1" });
+        let report = verify(&case, &embedded, Some(&Change::Bundle(bundle)), false);
+        assert!(!report.verified, "{name}");
+        let failure = report.first_failure().unwrap();
+        assert_eq!(
+            failure.id,
+            CheckId::TlogEntry,
+            "{name}: {}",
+            failure.message
+        );
+        assert_eq!(failure.expected.as_deref(), Some("intoto 0.0.1"), "{name}");
+        assert_eq!(failure.found.as_deref(), Some(body_kind), "{name}");
+        let last = report.checks.last().unwrap();
+        assert_eq!(last.id, CheckId::TlogEntry, "{name}");
+        assert!(
+            report.checks[..report.checks.len() - 1]
+                .iter()
+                .all(|c| c.status == Status::Passed),
+            "{name}: {:#?}",
+            report.checks
+        );
+        assert_eq!(report.hints.log_entry_kinds, ["intoto/0.0.1"], "{name}");
     }
 }
 

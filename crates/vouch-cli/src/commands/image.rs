@@ -328,6 +328,8 @@ async fn verify_manifest(
             continue;
         }
         let bytes = fetch_attached(registry, reference, item).await?;
+        // An `.att` layer is the DSSE envelope as it was logged.
+        let logged_envelope = legacy_att.then(|| bytes.clone());
         let (bundle, artifact_bytes, kind) = if legacy_sig || legacy_att {
             let layer = LegacyLayer {
                 content: bytes.clone(),
@@ -376,9 +378,15 @@ async fn verify_manifest(
             };
             (bytes, None, kind)
         };
-        let report = match &artifact_bytes {
-            Some(payload) => verifier.verify(&bundle, ArtifactInput::Bytes(payload), policy),
-            None => verifier.verify(
+        let report = match (&artifact_bytes, &logged_envelope) {
+            (Some(payload), _) => verifier.verify(&bundle, ArtifactInput::Bytes(payload), policy),
+            (None, Some(envelope)) => verifier.verify_with_logged_envelope(
+                &bundle,
+                envelope,
+                ArtifactInput::Digest(subject_digest.clone()),
+                policy,
+            ),
+            (None, None) => verifier.verify(
                 &bundle,
                 ArtifactInput::Digest(subject_digest.clone()),
                 policy,

@@ -407,6 +407,45 @@ impl Setup {
     }
 }
 
+impl Setup {
+    /// Replaces the first layer of the manifest behind `tag` by `rewrite` of its bytes, under
+    /// the same annotations; returns the new layer's bytes.
+    fn rewrite_layer(&self, tag: &str, rewrite: impl FnOnce(&[u8]) -> Vec<u8>) -> Vec<u8> {
+        let client = self.registry.client(Credentials::anonymous()).unwrap();
+        let reference = self.registry.reference(&format!("app:{tag}")).unwrap();
+        let mut manifest = self.manifest(tag);
+        let layer: vouch_oci::model::Descriptor =
+            serde_json::from_value(manifest["layers"][0].clone()).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let bytes = runtime
+            .block_on(client.fetch_blob(&reference, &layer, 1 << 20))
+            .unwrap();
+        let rewritten = rewrite(&bytes);
+        assert_ne!(rewritten, bytes);
+        let pushed = runtime
+            .block_on(client.push_blob(&reference, &layer.media_type, rewritten.clone()))
+            .unwrap();
+        manifest["layers"][0]["digest"] = pushed.digest.into();
+        manifest["layers"][0]["size"] = pushed.size.into();
+        let media_type = manifest["mediaType"].as_str().unwrap().to_owned();
+        runtime
+            .block_on(client.push_manifest(
+                &reference,
+                serde_json::to_vec(&manifest).unwrap(),
+                &media_type,
+            ))
+            .unwrap();
+        rewritten
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    vouch_digest::hash_bytes(vouch_digest::Algorithm::Sha256, bytes)
+        .unwrap()
+        .hex()
+        .to_owned()
+}
+
 /// The attached item of `kind` in a `vouch verify` JSON report.
 fn attached<'a>(report: &'a Value, kind: &str) -> &'a Value {
     report["images"][0]["attached"]
@@ -453,11 +492,12 @@ fn vouch_verifies_an_attestation_cosign_made_with_a_dsse_entry() {
 }
 
 /// (c) with `--rekor-entry-type intoto`: cosign 2.5 logs an `intoto` entry of version 0.0.1,
-/// which cosign itself verifies, but which the Sigstore verification crates vouch uses cannot
-/// check (they know `intoto` 0.0.2 only). vouch fails closed on the attestation, naming the
-/// kind, while the image's signature still verifies.
+/// which the Sigstore verification crates cannot check (they know `intoto` 0.0.2 only). vouch
+/// makes that entry's last step itself (the envelope as logged, its payload, its signer):
+/// `vouch verify --type` accepts the attestation for the signer and refuses it for another
+/// identity, naming both, as for a `dsse` entry.
 #[test]
-fn vouch_refuses_an_intoto_v001_attestation_cosign_made_naming_the_kind() {
+fn vouch_verifies_an_attestation_cosign_made_with_an_intoto_v001_entry() {
     let Some(s) = Setup::start() else { return };
     let (image, body) = s.cosign_attested("attested-intoto", "intoto");
     assert_eq!(
@@ -478,8 +518,77 @@ fn vouch_refuses_an_intoto_v001_attestation_cosign_made_naming_the_kind() {
     );
 
     let (out, report) = s.vouch_report(&image, EMAIL, &["--type", SLSA_V02]);
+    assert!(out.status.success(), "{}", both(&out));
+    let att = attached(&report, SLSA_V02);
+    assert_eq!(att["layout"], "cosign-att-tag");
+    assert_eq!(att["report"]["verified"], true, "{att:#}");
+    assert_eq!(
+        att["report"]["facts"]["log_entries"][0]["kind"], "intoto/0.0.1",
+        "{att:#}"
+    );
+    assert_eq!(att["report"]["hints"]["log_entry_kinds"][0], "intoto/0.0.1");
+    let checks = att["report"]["checks"].as_array().unwrap();
+    let last = checks.last().unwrap();
+    assert_eq!(
+        (&last["id"], &last["status"]),
+        (&"tlog-entry".into(), &"passed".into()),
+        "{att:#}"
+    );
+    // The signed entry timestamp's time is the signing time the certificate was checked at.
+    assert!(
+        att["report"]["facts"]["integrated_time"].is_string(),
+        "{att:#}"
+    );
+
+    let (out, report) = s.vouch_report(&image, OTHER, &["--type", SLSA_V02]);
     assert_eq!(out.status.code(), Some(1), "{}", both(&out));
-    assert_eq!(attached(&report, "signature")["report"]["verified"], true);
+    let failed = failed_check(&report, SLSA_V02);
+    assert_eq!(failed["id"], "identity", "{failed}");
+    assert_eq!(failed["expected"], OTHER);
+    assert_eq!(failed["found"], EMAIL);
+
+    // As a Sigstore bundle file (`vouch download attestation`), the envelope's logged bytes are
+    // gone; the envelope as cosign writes it is what the log hashed.
+    let out = run(vouch().args([
+        "download",
+        "attestation",
+        &image,
+        "--insecure-registry",
+        "--type",
+        SLSA_V02,
+    ]));
+    assert!(out.status.success(), "{}", both(&out));
+    let bundle = s.work.path().join("intoto-v001.sigstore.json");
+    std::fs::write(&bundle, stdout(&out).lines().next().unwrap()).unwrap();
+    let digest = image.rsplit('@').next().unwrap();
+    let out = run(vouch()
+        .args(["verify", digest, "--offline", "--format", "json"])
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg("--trusted-root")
+        .arg(s.stack.state.path().join("trusted_root.json"))
+        .args(["--certificate-identity", EMAIL])
+        .args(["--certificate-oidc-issuer", &s.stack.url()]));
+    assert!(out.status.success(), "{}", both(&out));
+}
+
+/// The `.att` layer of an `intoto` 0.0.1 attestation replaced by the same envelope written
+/// with other whitespace: the statement and its signature are unchanged and verify, but the log
+/// entry hashed other bytes, so the entry does not describe this envelope. vouch refuses it at
+/// its last check, with the logged hash against the layer's, after every other check passed.
+#[test]
+fn an_intoto_v001_attestation_whose_envelope_is_not_the_logged_one_is_refused() {
+    let Some(s) = Setup::start() else { return };
+    let (image, body) = s.cosign_attested("attested-intoto-rewritten", "intoto");
+    let digest = image.rsplit('@').next().unwrap().to_owned();
+    let tag = format!("sha256-{}.att", digest.trim_start_matches("sha256:"));
+    let rewritten = s.rewrite_layer(&tag, |envelope| {
+        let value: Value = serde_json::from_slice(envelope).unwrap();
+        serde_json::to_vec_pretty(&value).unwrap()
+    });
+
+    let (out, report) = s.vouch_report(&image, EMAIL, &["--type", SLSA_V02]);
+    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
     let att = report["images"][0]["attached"]
         .as_array()
         .unwrap()
@@ -487,25 +596,25 @@ fn vouch_refuses_an_intoto_v001_attestation_cosign_made_naming_the_kind() {
         .find(|a| a["layout"] == "cosign-att-tag")
         .unwrap();
     let checks = att["report"]["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 1, "{att:#}");
-    assert_eq!(checks[0]["id"], "tlog-entry");
-    assert_eq!(checks[0]["status"], "failed");
-    assert_eq!(checks[0]["found"], "intoto 0.0.1");
+    let failed = checks.iter().find(|c| c["status"] == "failed").unwrap();
+    assert_eq!(failed["id"], "tlog-entry", "{att:#}");
     assert_eq!(
-        checks[0]["expected"],
-        "hashedrekord 0.0.1, hashedrekord 0.0.2, dsse 0.0.1, intoto 0.0.2"
+        failed["expected"],
+        format!(
+            "sha256:{}",
+            body["spec"]["content"]["hash"]["value"].as_str().unwrap()
+        )
+    );
+    assert_eq!(
+        failed["found"],
+        format!("sha256:{}", sha256_hex(&rewritten))
     );
     assert!(
-        checks[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("of kind `intoto` version 0.0.1, which vouch cannot verify"),
-        "{att:#}"
-    );
-    assert!(
-        stdout(&out).contains(&format!("no attached attestation of type `{SLSA_V02}`")),
-        "{}",
-        both(&out)
+        checks
+            .iter()
+            .take_while(|c| c["id"] != "tlog-entry")
+            .all(|c| c["status"] == "passed"),
+        "every check before the entry's passed: {att:#}"
     );
 }
 
