@@ -26,6 +26,10 @@ if [ -f "$conformance/a.txt" ]; then
     for case in happy-path-v0.3 happy-path-intoto-in-dsse-v3 rekor2-happy-path; do
         cp "$conformance/$case/bundle.sigstore.json" "$work/seed-$case.json"
     done
+    # A DSSE bundle whose entry is labelled `intoto` 0.0.1, the kind whose last check vouch
+    # makes itself.
+    sed 's/"kind": *"dsse"/"kind": "intoto"/' \
+        "$conformance/happy-path-intoto-in-dsse-v3/bundle.sigstore.json" > "$work/seed-intoto-v001.json"
     { printf '\x00'; cat "$conformance/rekor2-happy-path/trusted_root.json"; } > "$work/seed-root.bin"
     { printf '\x02'; cat "$conformance/managed-key-happy-path/bundle.sigstore.json"; } > "$work/seed-key.bin"
 else

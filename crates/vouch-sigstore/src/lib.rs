@@ -30,4 +30,6 @@ pub use sign::{
     SigningConfig,
 };
 pub use trust::{Authority, Instance, MAX_TRUST_BYTES, TrustError, TrustMaterial, TrustSummary};
-pub use verify::{ArtifactInput, IN_TOTO_PAYLOAD_TYPE, MAX_BUNDLE_BYTES, Verifier};
+pub use verify::{
+    ArtifactInput, CertificateCache, IN_TOTO_PAYLOAD_TYPE, MAX_BUNDLE_BYTES, Verifier,
+};

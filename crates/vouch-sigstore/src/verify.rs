@@ -92,12 +92,38 @@ impl Verifier {
         self.verify_inner(bundle_json, Some(logged_envelope), artifact, policy)
     }
 
+    /// As [`Verifier::verify`], for one bundle of a batch signed under one certificate (the
+    /// self-check of `vouch sign`): once a bundle's certificate chain and SCT have verified,
+    /// `cache` holds that certificate, and later bundles with the same certificate are not
+    /// checked for them again. Their signing times must still fall within the certificate's
+    /// validity, as every other check is still made.
+    pub fn verify_cached(
+        &self,
+        bundle_json: &[u8],
+        artifact: ArtifactInput<'_>,
+        policy: &Policy,
+        cache: &CertificateCache,
+    ) -> Report {
+        self.verify_with(bundle_json, None, artifact, policy, Some(cache))
+    }
+
     fn verify_inner(
         &self,
         bundle_json: &[u8],
         logged_envelope: Option<&[u8]>,
         artifact: ArtifactInput<'_>,
         policy: &Policy,
+    ) -> Report {
+        self.verify_with(bundle_json, logged_envelope, artifact, policy, None)
+    }
+
+    fn verify_with(
+        &self,
+        bundle_json: &[u8],
+        logged_envelope: Option<&[u8]>,
+        artifact: ArtifactInput<'_>,
+        policy: &Policy,
+        cache: Option<&CertificateCache>,
     ) -> Report {
         let mut hints = Hints::default();
         let Parsed {
@@ -147,8 +173,32 @@ impl Verifier {
             .map(|info| policy.check_certificate(info))
             .unwrap_or_default();
 
-        let (outcome, artifact_digest, alternative) = self.run_library(&bundle, artifact, policy);
+        // A certificate whose chain and SCT this verifier checked before, and whose bundle
+        // carries no other certificate, is not checked for them again.
+        let known = cache.and_then(|c| c.get()).filter(|known| {
+            policy.public_key().is_none()
+                && matches!(
+                    &bundle.verification_material.content,
+                    VerificationMaterialContent::Certificate(c) if c.raw_bytes.as_bytes() == known.der
+                )
+        });
+        let (outcome, artifact_digest, alternative) =
+            self.run_library(&bundle, artifact, policy, known.is_some());
+        let outcome = match (outcome, &known) {
+            (Ok(result), Some(known)) => known
+                .covers(result.verified_timestamps())
+                .map(|()| result)
+                .map_err(Failure::Check),
+            (Ok(result), None) => {
+                if let Some(cache) = cache {
+                    cache.remember(&bundle, &result);
+                }
+                Ok(result)
+            }
+            (Err(e), _) => Err(Failure::Library(e)),
+        };
         let outcome = match outcome {
+            Err(Failure::Check(check)) => Err(check),
             Ok(_) if relabelled => {
                 // The library cannot have read a relabelled body as the kind it is not.
                 // The library read the body as 0.0.2: the label says 0.0.1, the body is not.
@@ -159,7 +209,9 @@ impl Verifier {
                 .with_values("intoto 0.0.1", "intoto 0.0.2"))
             }
             Ok(result) => Ok(Established::from_library(&result)),
-            Err(error) if relabelled && intoto_v001::is_last_step_stop(&error) => {
+            Err(Failure::Library(error))
+                if relabelled && intoto_v001::is_last_step_stop(&error) =>
+            {
                 let signer = match (policy.public_key(), &cert_info) {
                     (Some(key), _) => intoto_v001::Signer::Key(key.as_bytes()),
                     (None, Some(info)) => intoto_v001::Signer::Certificate {
@@ -174,11 +226,13 @@ impl Verifier {
                 intoto_v001::check_entry(&bundle, logged_envelope, &signer)
                     .map(|()| self.established_by_vouch(&bundle, cert_info.as_ref()))
             }
-            Err(error) => Err(classify(&error, &bundle, artifact_digest.as_ref())),
+            Err(Failure::Library(error)) => {
+                Err(classify(&error, &bundle, artifact_digest.as_ref()))
+            }
         };
         match outcome {
             Ok(result) => {
-                let mut checks = plan.all_passed(&bundle, &result);
+                let mut checks = plan.all_passed(&bundle, &result, known.is_some());
                 checks.insert(0, parsed);
                 insert_policy_checks(&mut checks, policy_checks);
                 let verified = checks.iter().all(|c| c.status == Status::Passed);
@@ -260,11 +314,14 @@ impl Verifier {
         }
     }
 
+    /// `chain_known`: the certificate chain and SCT were verified before, for this very
+    /// certificate; the caller checks the signing times against its validity.
     fn run_library(
         &self,
         bundle: &Bundle,
         artifact: ArtifactInput<'_>,
         policy: &Policy,
+        chain_known: bool,
     ) -> (
         sigstore_verify::Result<sigstore_verify::VerificationResult>,
         Option<Digest>,
@@ -272,7 +329,10 @@ impl Verifier {
     ) {
         // The identity and issuer are matched by vouch (exactly or by expression), so the
         // library is asked for full cryptographic verification of any identity.
-        let keyless = VerificationPolicy::any_identity();
+        let mut keyless = VerificationPolicy::any_identity();
+        if chain_known {
+            keyless = keyless.skip_certificate_chain();
+        }
         let key = policy
             .public_key()
             .map(|k| PublicKeyVerificationPolicy::new(k.clone()));
@@ -369,6 +429,84 @@ impl Established {
                 .map(ToString::to_string)
                 .collect(),
         }
+    }
+}
+
+/// Why the library's verification did not stand.
+enum Failure {
+    Library(Error),
+    Check(Check),
+}
+
+/// The signing certificate of a batch, once one bundle of it verified in full
+/// ([`Verifier::verify_cached`]).
+#[derive(Default)]
+pub struct CertificateCache {
+    known: std::sync::Mutex<Option<std::sync::Arc<KnownCertificate>>>,
+}
+
+/// A certificate whose chain to the trusted root and SCT verified.
+struct KnownCertificate {
+    der: Vec<u8>,
+    not_before: jiff::Timestamp,
+    not_after: jiff::Timestamp,
+}
+
+impl CertificateCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn get(&self) -> Option<std::sync::Arc<KnownCertificate>> {
+        self.known.lock().ok().and_then(|k| k.clone())
+    }
+
+    /// Remembers the bundle's certificate when the library verified its chain and its SCT.
+    fn remember(&self, bundle: &Bundle, result: &sigstore_verify::VerificationResult) {
+        let (VerificationMaterialContent::Certificate(cert), Some(info)) =
+            (&bundle.verification_material.content, result.certificate())
+        else {
+            return;
+        };
+        if !(result.certificate_verified() && result.sct_verified()) {
+            return;
+        }
+        if let Ok(mut known) = self.known.lock() {
+            *known = Some(std::sync::Arc::new(KnownCertificate {
+                der: cert.raw_bytes.as_bytes().to_vec(),
+                not_before: info.not_before,
+                not_after: info.not_after,
+            }));
+        }
+    }
+}
+
+impl KnownCertificate {
+    /// The one part of the chain check that depends on the bundle: the certificate must be
+    /// valid at every signing time the bundle's timestamps establish. (The library still checks
+    /// the log's integrated time against it; RFC 3161 times are checked here.) A CA of the
+    /// chain cannot expire within the validity of a leaf Fulcio issued under it.
+    fn covers(&self, times: &[jiff::Timestamp]) -> Result<(), Check> {
+        if times.is_empty() {
+            return Err(Check::failed(
+                CheckId::CertificateChain,
+                "no verified signing time to check the certificate's validity at",
+            ));
+        }
+        for time in times {
+            if *time < self.not_before || *time > self.not_after {
+                return Err(Check::failed(
+                    CheckId::CertificateChain,
+                    "the signing certificate is not valid at the signing time",
+                )
+                .with_values(
+                    format!("a time from {} to {}", self.not_before, self.not_after),
+                    time.to_string(),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -770,7 +908,9 @@ impl Plan {
     }
 
     /// Every planned check passed: say what each established.
-    fn all_passed(&self, bundle: &Bundle, result: &Established) -> Vec<Check> {
+    /// `chain_known`: the certificate's chain and SCT were verified with an earlier bundle of
+    /// the same certificate ([`Verifier::verify_cached`]), and only its validity now.
+    fn all_passed(&self, bundle: &Bundle, result: &Established, chain_known: bool) -> Vec<Check> {
         let entries = &bundle.verification_material.tlog_entries;
         let n = entries.len();
         let times = result.verified_times.join(", ");
@@ -790,9 +930,16 @@ impl Plan {
                     CheckId::TlogSet => {
                         "signed entry timestamp verified with the log's key".to_owned()
                     }
+                    CheckId::CertificateChain if chain_known => format!(
+                        "certificate chains to a trusted Fulcio root (verified with an earlier \
+                         bundle of this certificate) and is valid at {times}"
+                    ),
                     CheckId::CertificateChain => format!(
                         "certificate chains to a trusted Fulcio root and is valid at {times}"
                     ),
+                    CheckId::Sct if chain_known => "signed certificate timestamp verified \
+                        against a trusted CT log with an earlier bundle of this certificate"
+                        .to_owned(),
                     CheckId::Sct => {
                         "signed certificate timestamp verified against a trusted CT log".to_owned()
                     }
@@ -1146,4 +1293,32 @@ fn extensions(info: &CertificateInfo) -> std::collections::BTreeMap<String, Stri
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_owned(), v.clone())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn a_known_certificate_covers_only_times_within_its_validity() {
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        let known = super::KnownCertificate {
+            der: Vec::new(),
+            not_before: at("2026-11-29T10:00:00Z"),
+            not_after: at("2026-11-29T10:10:00Z"),
+        };
+        assert!(
+            known
+                .covers(&[at("2026-11-29T10:00:00Z"), at("2026-11-29T10:10:00Z")])
+                .is_ok()
+        );
+        let late = known
+            .covers(&[at("2026-11-29T10:05:00Z"), at("2026-11-29T10:10:01Z")])
+            .unwrap_err();
+        assert_eq!(late.id, super::CheckId::CertificateChain);
+        assert_eq!(late.found.as_deref(), Some("2026-11-29T10:10:01Z"));
+        assert!(known.covers(&[at("2026-11-29T09:59:59Z")]).is_err());
+        // No signing time at all is no proof of validity.
+        assert!(known.covers(&[]).is_err());
+    }
 }

@@ -12,7 +12,9 @@ mod rekor;
 mod retry;
 
 use crate::key::ManagedKey;
-use crate::{ArtifactInput, Matcher, Policy, Report, TrustError, TrustMaterial, Verifier};
+use crate::{
+    ArtifactInput, CertificateCache, Matcher, Policy, Report, TrustError, TrustMaterial, Verifier,
+};
 use sigstore_sign::bundle::{BundleV03, VerificationMaterialV03};
 use sigstore_sign::crypto::KeyPair;
 use sigstore_sign::fulcio::FulcioClient;
@@ -315,6 +317,8 @@ pub struct Signer {
     http: reqwest::Client,
     retry: RetryPolicy,
     verifier: Verifier,
+    /// The certificate whose chain and SCT the self-check verified.
+    certificates: CertificateCache,
     ephemeral: tokio::sync::Mutex<Option<Arc<Ephemeral>>>,
 }
 
@@ -390,6 +394,7 @@ impl Signer {
             http,
             retry,
             verifier,
+            certificates: CertificateCache::new(),
             ephemeral: tokio::sync::Mutex::new(None),
         })
     }
@@ -495,7 +500,11 @@ impl Signer {
                 Policy::public_key_pem(pem).map_err(|e| SignError::Internal(e.to_string()))?
             }
         };
-        let report = self.verifier.verify(json.as_bytes(), artifact, &policy);
+        // Every bundle of a batch carries the same certificate: its chain and SCT are checked
+        // with the first bundle, and every later bundle's signing times against its validity.
+        let report =
+            self.verifier
+                .verify_cached(json.as_bytes(), artifact, &policy, &self.certificates);
         if !report.verified {
             return Err(SignError::SelfCheck {
                 report: Box::new(report),
