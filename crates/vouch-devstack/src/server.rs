@@ -33,6 +33,21 @@ impl Running {
         &self.shared
     }
 
+    /// An identity token for `email` from this devstack's issuer, valid for `ttl` seconds from
+    /// now: what a rehearsal or a test signs with.
+    pub fn email_token(&self, email: &str, ttl: i64) -> Result<String, Error> {
+        crate::oidc::mint(
+            &self.shared.keys.oidc,
+            &self.shared.base_url,
+            &crate::oidc::TokenRequest {
+                subject: crate::oidc::Subject::Email(email.to_owned()),
+                ttl,
+                claims: std::collections::BTreeMap::new(),
+            },
+            now_unix(),
+        )
+    }
+
     /// Stops accepting connections, lets requests in flight finish, and removes `ready`.
     pub async fn shutdown(mut self) -> Result<(), Error> {
         if let Some(stop) = self.stop.take() {

@@ -10,10 +10,7 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
-use vouch_devstack::oidc::{Subject, TokenRequest};
 use vouch_digest::{Algorithm, Digest};
 use vouch_sigstore::sign::IdentityToken;
 use vouch_sigstore::{
@@ -50,25 +47,7 @@ impl Stack {
 
     /// A signer with a token of its own: each signer gets a certificate of its own.
     fn signer(&self) -> Signer {
-        let shared = self.running.shared();
-        let now = i64::try_from(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs(),
-        )
-        .unwrap();
-        let token = vouch_devstack::oidc::mint(
-            &shared.keys.oidc,
-            &shared.base_url,
-            &TokenRequest {
-                subject: Subject::Email(EMAIL.to_owned()),
-                ttl: 600,
-                claims: BTreeMap::new(),
-            },
-            now,
-        )
-        .unwrap();
+        let token = self.running.email_token(EMAIL, 600).unwrap();
         let config =
             SigningConfig::from_trust_config_json(&self.trust_config(), "devstack").unwrap();
         Signer::new(

@@ -89,17 +89,7 @@ async fn release(args: &ReleaseArgs) -> anyhow::Result<Status> {
                 let trust_config = dir.join("trust_config.json");
                 let bytes = fs_err::read(&trust_config)?;
                 fs_err::copy(&trust_config, out.join("trust_config.json"))?;
-                let shared = running.shared();
-                let token = vouch_devstack::oidc::mint(
-                    &shared.keys.oidc,
-                    &shared.base_url,
-                    &vouch_devstack::oidc::TokenRequest {
-                        subject: vouch_devstack::oidc::Subject::Email(REHEARSAL_EMAIL.to_owned()),
-                        ttl: 900,
-                        claims: Default::default(),
-                    },
-                    jiff::Timestamp::now().as_second(),
-                )?;
+                let token = running.email_token(REHEARSAL_EMAIL, 900)?;
                 let token = vouch_sigstore::sign::IdentityToken::from_jwt(&token)
                     .map_err(|e| anyhow::anyhow!("devstack token: {e}"))?;
                 signing::signer_for(
