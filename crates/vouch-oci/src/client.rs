@@ -533,26 +533,53 @@ impl Registry {
         if !is_valid_digest(subject) {
             return Err(RegistryError::InvalidDigest(subject.to_owned()));
         }
-        let url = format!(
-            "{}/v2/{}/referrers/{subject}",
-            self.base_url(reference),
-            reference.repository()
-        );
-        let response = self
-            .send(reference, Op::Pull, "GET", &url, |c| {
-                c.get(&url).header(ACCEPT, media_type::OCI_INDEX)
-            })
-            .await?;
-        if response.status() == StatusCode::NOT_FOUND {
-            return Ok(None);
+        let origin = self.base_url(reference);
+        let mut url = format!("{origin}/v2/{}/referrers/{subject}", reference.repository());
+        let mut index: Option<Index> = None;
+        // A registry may split the list into pages, each naming the next in a `Link` header
+        // (distribution-spec: "Listing Referrers"); they are read up to a bound, and only from
+        // the registry's own origin, which the request's credentials are for.
+        for page in 1..=MAX_REFERRER_PAGES {
+            let response = self
+                .send(reference, Op::Pull, "GET", &url, |c| {
+                    c.get(&url).header(ACCEPT, media_type::OCI_INDEX)
+                })
+                .await?;
+            if page == 1 && response.status() == StatusCode::NOT_FOUND {
+                return Ok(None);
+            }
+            let response = check_status(response, "GET", &url, &[StatusCode::OK]).await?;
+            let next = response
+                .headers()
+                .get_all(reqwest::header::LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(next_link)
+                .map(|link| same_origin(&origin, link))
+                .transpose()
+                .map_err(|reason| RegistryError::ReferrersPages {
+                    subject: subject.to_owned(),
+                    reason,
+                })?;
+            let bytes = read_limited(response, "GET", &url, MAX_MANIFEST_BYTES as u64).await?;
+            let part: Index =
+                serde_json::from_slice(&bytes).map_err(|source| RegistryError::Json {
+                    what: format!("page {page} of the referrers index of {subject}"),
+                    source,
+                })?;
+            match &mut index {
+                None => index = Some(part),
+                Some(index) => index.manifests.extend(part.manifests),
+            }
+            match next {
+                Some(next) => url = next,
+                None => return Ok(index),
+            }
         }
-        let response = check_status(response, "GET", &url, &[StatusCode::OK]).await?;
-        let bytes = read_limited(response, "GET", &url, MAX_MANIFEST_BYTES as u64).await?;
-        let index = serde_json::from_slice(&bytes).map_err(|source| RegistryError::Json {
-            what: format!("the referrers index of {subject}"),
-            source,
-        })?;
-        Ok(Some(index))
+        Err(RegistryError::ReferrersPages {
+            subject: subject.to_owned(),
+            reason: format!("the registry names more than {MAX_REFERRER_PAGES} pages"),
+        })
     }
 
     // ---- crate-internal helpers -------------------------------------------------------------
@@ -883,6 +910,48 @@ impl BlobStream {
 /// PUT with the same bytes, reads).
 const TRANSIENT_ATTEMPTS: u32 = 4;
 
+/// Pages of the referrers API read for one subject: each is read up to the manifest size limit
+/// (4 MiB), so a subject's list takes at most 64 MiB.
+const MAX_REFERRER_PAGES: usize = 16;
+
+/// The target of the `rel="next"` link of a `Link` header value (RFC 8288), if it has one.
+fn next_link(header: &str) -> Option<&str> {
+    // Links are `<target>; param; param`, separated by commas; a target may contain neither
+    // `>` nor, in practice, a comma.
+    header.split(',').find_map(|link| {
+        let link = link.trim();
+        let rest = link.strip_prefix('<')?;
+        let (target, params) = rest.split_once('>')?;
+        let is_next = params.split(';').any(|p| {
+            let Some((name, value)) = p.trim().split_once('=') else {
+                return false;
+            };
+            name.trim().eq_ignore_ascii_case("rel")
+                && value
+                    .trim()
+                    .trim_matches('"')
+                    .split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("next"))
+        });
+        is_next.then_some(target)
+    })
+}
+
+/// `link` resolved against `origin` (`scheme://host[:port]`): a path, or an absolute URL of the
+/// same origin. A link to any other origin is refused: the registry's credentials would go
+/// there.
+fn same_origin(origin: &str, link: &str) -> Result<String, String> {
+    if link.starts_with('/') && !link.starts_with("//") {
+        return Ok(format!("{origin}{link}"));
+    }
+    match link.strip_prefix(origin) {
+        Some(rest) if rest.starts_with('/') => Ok(link.to_owned()),
+        _ => Err(format!(
+            "the next page is at `{link}`, outside the registry's origin `{origin}`"
+        )),
+    }
+}
+
 async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
 }
@@ -1023,6 +1092,49 @@ fn error_message(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_link_is_found_among_links_and_parameters() {
+        assert_eq!(
+            next_link(r#"</v2/app/referrers/sha256:aa?n=2&last=x>; rel="next""#),
+            Some("/v2/app/referrers/sha256:aa?n=2&last=x")
+        );
+        assert_eq!(
+            next_link(r#"<https://r.example/a>; rel="prev", <https://r.example/b>; rel=next"#),
+            Some("https://r.example/b")
+        );
+        assert_eq!(
+            next_link(r#"<https://r.example/b>; title="x"; REL="last next""#),
+            Some("https://r.example/b")
+        );
+        assert_eq!(next_link(r#"<https://r.example/a>; rel="prev""#), None);
+        assert_eq!(next_link("rel=next"), None);
+        assert_eq!(next_link("<unterminated; rel=next"), None);
+        assert_eq!(next_link(""), None);
+    }
+
+    #[test]
+    fn only_links_of_the_registry_s_origin_are_followed() {
+        let origin = "http://127.0.0.1:5000";
+        assert_eq!(
+            same_origin(origin, "/v2/app/referrers/sha256:aa?last=x").unwrap(),
+            "http://127.0.0.1:5000/v2/app/referrers/sha256:aa?last=x"
+        );
+        assert_eq!(
+            same_origin(origin, "http://127.0.0.1:5000/v2/x").unwrap(),
+            "http://127.0.0.1:5000/v2/x"
+        );
+        for other in [
+            "http://127.0.0.1:50000/v2/x",
+            "http://127.0.0.1:5000.evil.example/v2/x",
+            "https://127.0.0.1:5000/v2/x",
+            "//evil.example/v2/x",
+            "v2/relative",
+            "http://evil.example/v2/x",
+        ] {
+            assert!(same_origin(origin, other).is_err(), "{other}");
+        }
+    }
 
     #[test]
     fn references_and_docker_hub_defaults() {

@@ -117,6 +117,15 @@ pub enum RegistryError {
         /// The platforms it has.
         available: Vec<String>,
     },
+    /// The referrers API's pages could not be followed: a `Link` to another origin, or more
+    /// pages than vouch reads.
+    #[error("the referrers list of {subject} is not followed further: {reason}")]
+    ReferrersPages {
+        /// The subject digest.
+        subject: String,
+        /// Why.
+        reason: String,
+    },
     /// A JSON document vouch wrote or read could not be (de)serialised.
     #[error("{what} is not valid JSON")]
     Json {
