@@ -345,11 +345,21 @@ impl Inventory {
 
     /// Records that `from` depends on `to`. Self-edges are ignored.
     pub fn depend(&mut self, from: &PackageId, to: &PackageId) {
-        if from != to {
-            self.edges
-                .entry(from.clone())
-                .or_default()
-                .insert(to.clone());
+        if from == to {
+            return;
+        }
+        // Lockfiles repeat edges (one per descriptor or peer variant): look before cloning,
+        // so that a repeated edge costs two lookups and no allocation.
+        match self.edges.get_mut(from) {
+            Some(tos) => {
+                if !tos.contains(to) {
+                    tos.insert(to.clone());
+                }
+            }
+            None => {
+                self.edges
+                    .insert(from.clone(), BTreeSet::from([to.clone()]));
+            }
         }
     }
 

@@ -153,48 +153,59 @@ impl Tree {
         self.nodes.insert(location, Node { id, deps });
     }
 
-    /// Finds the location `name` resolves to from `from`, walking up the folders as Node does,
-    /// and following a symlink to its target.
-    fn resolve(&self, from: &str, name: &str) -> Option<&Node> {
-        let mut base = from;
-        loop {
-            let candidate = if base.is_empty() {
-                format!("node_modules/{name}")
-            } else {
-                format!("{base}/node_modules/{name}")
-            };
-            if let Some(node) = self.nodes.get(&candidate) {
-                return Some(node);
-            }
-            if let Some(target) = self.links.get(&candidate) {
-                return self.nodes.get(target);
-            }
-            if base.is_empty() {
-                return None;
-            }
-            base = base
-                .rsplit_once('/')
-                .map(|(parent, _)| parent)
-                .unwrap_or("");
-        }
-    }
-
-    fn into_inventory(mut self) -> Inventory {
-        let mut edges = Vec::new();
-        for loc in &self.order {
-            let Some(node) = self.nodes.get(loc) else {
+    fn into_inventory(self) -> Inventory {
+        let Tree {
+            mut inv,
+            nodes,
+            order,
+            links,
+        } = self;
+        let mut candidate = String::new();
+        for loc in &order {
+            let Some(node) = nodes.get(loc) else {
                 continue;
             };
             for dep in &node.deps {
-                if let Some(target) = self.resolve(loc, dep) {
-                    edges.push((node.id.clone(), target.id.clone()));
+                if let Some(target) = resolve(&nodes, &links, loc, dep, &mut candidate) {
+                    inv.depend(&node.id, &target.id);
                 }
             }
         }
-        for (from, to) in edges {
-            self.inv.depend(&from, &to);
+        inv
+    }
+}
+
+/// Finds the location `name` resolves to from `from`, walking up the folders as Node does,
+/// and following a symlink to its target. `candidate` is scratch space, reused across calls.
+fn resolve<'n>(
+    nodes: &'n HashMap<String, Node>,
+    links: &HashMap<String, String>,
+    from: &str,
+    name: &str,
+    candidate: &mut String,
+) -> Option<&'n Node> {
+    let mut base = from;
+    loop {
+        candidate.clear();
+        if !base.is_empty() {
+            candidate.push_str(base);
+            candidate.push('/');
         }
-        self.inv
+        candidate.push_str("node_modules/");
+        candidate.push_str(name);
+        if let Some(node) = nodes.get(candidate.as_str()) {
+            return Some(node);
+        }
+        if let Some(target) = links.get(candidate.as_str()) {
+            return nodes.get(target);
+        }
+        if base.is_empty() {
+            return None;
+        }
+        base = base
+            .rsplit_once('/')
+            .map(|(parent, _)| parent)
+            .unwrap_or("");
     }
 }
 
@@ -846,25 +857,61 @@ fn at_line_start(bytes: &[u8], pos: usize) -> bool {
 /// then one member of each remaining dependency cycle (in inventory order), for formats that do
 /// not record which packages the project asked for (yarn classic, npm v1).
 pub(crate) fn attach_unreachable(inv: &mut Inventory, root: &PackageId) {
-    let has_parent: HashSet<PackageId> = inv.edges().map(|(_, to)| to.clone()).collect();
-    let orphans: Vec<PackageId> = inv
-        .libraries()
-        .filter(|(id, _)| !has_parent.contains(*id))
-        .map(|(id, _)| id.clone())
-        .collect();
-    for id in &orphans {
+    let attach = unreachable_libraries(inv, root);
+    for id in &attach {
         inv.depend(root, id);
     }
-    let mut reached: HashSet<PackageId> = HashSet::new();
-    for r in inv.roots().clone() {
-        reached.extend(inv.reachable(&r));
+}
+
+/// The libraries [`attach_unreachable`] attaches to `root`, in the order it attaches them.
+///
+/// One walk with one visited set: a set of reached packages that is closed under "depends on"
+/// stays closed when a package and everything it reaches are added, so no package is walked
+/// twice (walking from each root and each newly attached library afresh costs a walk per
+/// library on large files).
+fn unreachable_libraries(inv: &Inventory, root: &PackageId) -> Vec<PackageId> {
+    let has_parent: HashSet<&PackageId> = inv.edges().map(|(_, to)| to).collect();
+    let orphans: Vec<&PackageId> = inv
+        .libraries()
+        .map(|(id, _)| id)
+        .filter(|id| !has_parent.contains(*id))
+        .collect();
+    let mut reached: HashSet<&PackageId> = HashSet::with_capacity(inv.len());
+    let mut stack: Vec<&PackageId> = Vec::new();
+    for r in inv.roots() {
+        stack.extend(inv.dependencies(r));
+        if r == root {
+            stack.extend(orphans.iter().copied());
+        }
+        walk(inv, root, &orphans, &mut reached, &mut stack);
     }
-    let libraries: Vec<PackageId> = inv.libraries().map(|(id, _)| id.clone()).collect();
-    for id in libraries {
-        if !reached.contains(&id) {
-            inv.depend(root, &id);
-            reached.insert(id.clone());
-            reached.extend(inv.reachable(&id));
+    let mut attach: Vec<&PackageId> = orphans.clone();
+    for (id, _) in inv.libraries() {
+        if !reached.contains(id) {
+            attach.push(id);
+            reached.insert(id);
+            stack.extend(inv.dependencies(id));
+            walk(inv, root, &orphans, &mut reached, &mut stack);
+        }
+    }
+    attach.into_iter().cloned().collect()
+}
+
+/// Marks everything reachable from the packages on `stack` (the orphans count as dependencies
+/// of `root`, to which they are attached before the walk).
+fn walk<'i>(
+    inv: &'i Inventory,
+    root: &PackageId,
+    orphans: &[&'i PackageId],
+    reached: &mut HashSet<&'i PackageId>,
+    stack: &mut Vec<&'i PackageId>,
+) {
+    while let Some(id) = stack.pop() {
+        if reached.insert(id) {
+            stack.extend(inv.dependencies(id));
+            if id == root {
+                stack.extend(orphans.iter().copied());
+            }
         }
     }
 }

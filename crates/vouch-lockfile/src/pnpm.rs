@@ -167,19 +167,32 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         importer_ids.insert(path.clone(), id);
     }
 
-    let resolve = |name: &str, reference: &str, from_importer: Option<&str>| {
+    // Candidate keys are built in one buffer, reused: a lockfile has tens of thousands of
+    // dependency references.
+    let mut candidate = String::new();
+    let mut resolve = |name: &str, reference: &str, from_importer: Option<&str>| {
         if let Some(target) = reference.strip_prefix("link:") {
             let base = from_importer?;
             return importer_ids.get(&join_path(base, target)).cloned();
         }
-        let candidates = [
-            reference.to_owned(),
-            format!("{name}@{reference}"),
-            format!("/{name}@{reference}"),
-            format!("/{name}/{reference}"),
-            format!("/{reference}"),
+        // `reference`, `name@reference`, `/name@reference`, `/name/reference`, `/reference`.
+        if let Some(id) = keys.get(reference) {
+            return Some(id.clone());
+        }
+        let forms: [(&str, &str, &str); 4] = [
+            ("", name, "@"),
+            ("/", name, "@"),
+            ("/", name, "/"),
+            ("/", "", ""),
         ];
-        candidates.iter().find_map(|c| keys.get(c)).cloned()
+        forms.iter().find_map(|(prefix, name, separator)| {
+            candidate.clear();
+            candidate.push_str(prefix);
+            candidate.push_str(name);
+            candidate.push_str(separator);
+            candidate.push_str(reference);
+            keys.get(candidate.as_str()).cloned()
+        })
     };
 
     let mut edges: Vec<(PackageId, PackageId)> = Vec::new();

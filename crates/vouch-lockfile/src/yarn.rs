@@ -14,6 +14,7 @@
 //! Dependency edges follow the descriptors: a block's `dependencies` entry `name range` points
 //! at the block listing `name@range` (berry adds the default `npm:` protocol to bare ranges).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
@@ -43,31 +44,44 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
 // ---------------------------------------------------------------------------------------------
 // Classic (v1).
 
-/// One block of a classic lockfile.
+/// One block of a classic lockfile. Strings borrow from the lockfile's text unless unquoting
+/// changed them.
 #[derive(Default)]
-struct Block {
+struct Block<'t> {
     line: usize,
-    descriptors: Vec<String>,
-    fields: BTreeMap<String, String>,
-    dependencies: Vec<(String, String)>,
+    descriptors: Vec<Cow<'t, str>>,
+    /// The fields vouch reads; a repeated field keeps its last value.
+    version: Option<Cow<'t, str>>,
+    resolved: Option<Cow<'t, str>>,
+    integrity: Option<Cow<'t, str>>,
+    dependencies: Vec<(Cow<'t, str>, Cow<'t, str>)>,
 }
 
 fn parse_classic(file: &str, text: &str) -> Result<Inventory, ParseError> {
     let blocks = tokenize_classic(file, text)?;
     let mut inv = Inventory::new();
     let root = inv.add_root(synthetic_root(file));
-    let mut by_descriptor: HashMap<&str, PackageId> = HashMap::new();
+    // Descriptor → index into `ids`.
+    let mut by_descriptor: HashMap<&str, usize> = HashMap::new();
     let mut ids = Vec::with_capacity(blocks.len());
     for b in &blocks {
         let id = classic_package(file, b, &mut inv)?;
         for d in &b.descriptors {
-            by_descriptor.insert(d.as_str(), id.clone());
+            by_descriptor.insert(d, ids.len());
         }
         ids.push(id);
     }
+    let mut descriptor = String::new();
     for (b, id) in blocks.iter().zip(&ids) {
         for (name, range) in &b.dependencies {
-            if let Some(to) = by_descriptor.get(format!("{name}@{range}").as_str()) {
+            descriptor.clear();
+            descriptor.push_str(name);
+            descriptor.push('@');
+            descriptor.push_str(range);
+            if let Some(to) = by_descriptor
+                .get(descriptor.as_str())
+                .and_then(|&i| ids.get(i))
+            {
                 inv.depend(id, to);
             }
         }
@@ -77,8 +91,12 @@ fn parse_classic(file: &str, text: &str) -> Result<Inventory, ParseError> {
     Ok(inv)
 }
 
-fn classic_package(file: &str, b: &Block, inv: &mut Inventory) -> Result<PackageId, ParseError> {
-    let first = b.descriptors.first().map(String::as_str).unwrap_or("");
+fn classic_package(
+    file: &str,
+    b: &Block<'_>,
+    inv: &mut Inventory,
+) -> Result<PackageId, ParseError> {
+    let first = b.descriptors.first().map_or("", |d| d.as_ref());
     let context = || format!("package `{first}`");
     let (desc_name, _) = split_spec(first).ok_or_else(|| {
         ParseError::invalid(file, "descriptor", "`name@range`", first).at_line(b.line)
@@ -90,8 +108,8 @@ fn classic_package(file: &str, b: &Block, inv: &mut Inventory) -> Result<Package
     });
     let name = alias_target.unwrap_or(desc_name);
     let version = b
-        .fields
-        .get("version")
+        .version
+        .as_deref()
         .ok_or_else(|| ParseError::missing(file, "version", context()).at_line(b.line))?;
     let line = u32::try_from(b.line).ok();
     // `file:` folders and tarballs are part of the project, not third-party packages.
@@ -103,7 +121,7 @@ fn classic_package(file: &str, b: &Block, inv: &mut Inventory) -> Result<Package
     });
     if let Some(path) = local {
         let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
-        project.version = Some(version.clone());
+        project.version = Some(version.to_owned());
         project.purl = root_purl(&project);
         project.source = Source::Path {
             path: path.to_owned(),
@@ -115,7 +133,7 @@ fn classic_package(file: &str, b: &Block, inv: &mut Inventory) -> Result<Package
         p.properties
             .insert("vouch:npm-alias".to_owned(), desc_name.to_owned());
     }
-    if let Some(resolved) = b.fields.get("resolved") {
+    if let Some(resolved) = b.resolved.as_deref() {
         let (url, fragment) = resolved.split_once('#').unwrap_or((resolved, ""));
         if is_git_spec(resolved) {
             set_source(&mut p, source_from_resolved(resolved));
@@ -135,7 +153,7 @@ fn classic_package(file: &str, b: &Block, inv: &mut Inventory) -> Result<Package
             set_source(&mut p, source_from_resolved(url));
         }
     }
-    if let Some(integrity) = b.fields.get("integrity") {
+    if let Some(integrity) = b.integrity.as_deref() {
         add_integrity(&mut p, integrity);
     }
     Ok(inv.add(p))
@@ -143,10 +161,13 @@ fn classic_package(file: &str, b: &Block, inv: &mut Inventory) -> Result<Package
 
 /// Reads the classic syntax into blocks: descriptors at column 0, fields at 2, dependency maps
 /// at 4.
-fn tokenize_classic(file: &str, text: &str) -> Result<Vec<Block>, ParseError> {
-    let mut blocks: Vec<Block> = Vec::new();
-    // The open sub-map (`dependencies:`), if any.
-    let mut submap: Option<String> = None;
+fn tokenize_classic<'t>(file: &str, text: &'t str) -> Result<Vec<Block<'t>>, ParseError> {
+    let mut blocks: Vec<Block<'t>> = Vec::new();
+    // The open sub-map (`dependencies:`), if any, and whether it lists dependencies.
+    let mut submap: Option<bool> = None;
+    // Scratch space for the pieces of a line, reused from line to line.
+    let mut parts: Vec<&'t str> = Vec::new();
+    let mut tokens: Vec<Cow<'t, str>> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim_end_matches('\r');
@@ -187,30 +208,44 @@ fn tokenize_classic(file: &str, text: &str) -> Result<Vec<Block>, ParseError> {
                 let block = blocks
                     .last_mut()
                     .ok_or_else(|| syntax("a field outside any block"))?;
-                let tokens = tokens(content).map_err(|m| syntax(&m))?;
-                let mut it = tokens.into_iter();
+                tokens_into(content, &mut parts, &mut tokens).map_err(|m| syntax(&m))?;
+                let mut it = tokens.drain(..);
                 let key = it.next().unwrap_or_default();
                 let value = it.next();
                 if it.next().is_some() {
                     return Err(syntax("expected `key value`"));
                 }
+                drop(it);
                 if indent == 2 {
                     match (key.strip_suffix(':'), value) {
-                        (Some(map), None) => submap = Some(map.to_owned()),
+                        (Some(map), None) => {
+                            submap = Some(matches!(map, "dependencies" | "optionalDependencies"));
+                        }
                         (_, None) => return Err(syntax("expected `key value`")),
                         (_, Some(v)) => {
                             submap = None;
-                            let key = key.strip_suffix(':').unwrap_or(&key).to_owned();
-                            block.fields.insert(key, v);
+                            let field = match key.strip_suffix(':').unwrap_or(&key) {
+                                "version" => &mut block.version,
+                                "resolved" => &mut block.resolved,
+                                "integrity" => &mut block.integrity,
+                                _ => continue,
+                            };
+                            *field = Some(v);
                         }
                     }
                 } else {
-                    let Some(map) = &submap else {
+                    let Some(is_dependencies) = submap else {
                         return Err(syntax("an indented entry outside `dependencies:`"));
                     };
                     let value = value.ok_or_else(|| syntax("expected `name range`"))?;
-                    let key = key.strip_suffix(':').unwrap_or(&key).to_owned();
-                    if matches!(map.as_str(), "dependencies" | "optionalDependencies") {
+                    if is_dependencies {
+                        let key = match key {
+                            Cow::Borrowed(k) => Cow::Borrowed(k.strip_suffix(':').unwrap_or(k)),
+                            Cow::Owned(k) => match k.strip_suffix(':') {
+                                Some(stripped) => Cow::Owned(stripped.to_owned()),
+                                None => Cow::Owned(k),
+                            },
+                        };
                         block.dependencies.push((key, value));
                     }
                 }
@@ -226,9 +261,11 @@ fn tokenize_classic(file: &str, text: &str) -> Result<Vec<Block>, ParseError> {
 }
 
 /// Splits a block header into descriptors: `"a@^1", a@^1.2` → `a@^1`, `a@^1.2`.
-fn split_descriptors(header: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for part in split_outside_quotes(header, ',')? {
+fn split_descriptors(header: &str) -> Result<Vec<Cow<'_, str>>, String> {
+    let mut parts = Vec::new();
+    split_outside_quotes(header, ',', &mut parts)?;
+    let mut out = Vec::with_capacity(parts.len());
+    for part in parts {
         let part = part.trim();
         if part.is_empty() {
             continue;
@@ -239,18 +276,32 @@ fn split_descriptors(header: &str) -> Result<Vec<String>, String> {
 }
 
 /// Whitespace-separated tokens, with `"…"` strings unquoted.
-fn tokens(s: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    for part in split_outside_quotes(s, ' ')? {
+#[cfg(test)]
+fn tokens(s: &str) -> Result<Vec<Cow<'_, str>>, String> {
+    let (mut parts, mut out) = (Vec::new(), Vec::new());
+    tokens_into(s, &mut parts, &mut out)?;
+    Ok(out)
+}
+
+/// [`tokens`] into `out`, with `parts` as scratch space (both are cleared first).
+fn tokens_into<'t>(
+    s: &'t str,
+    parts: &mut Vec<&'t str>,
+    out: &mut Vec<Cow<'t, str>>,
+) -> Result<(), String> {
+    out.clear();
+    split_outside_quotes(s, ' ', parts)?;
+    for part in parts.iter() {
         if !part.is_empty() {
             out.push(unquote(part)?);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-fn split_outside_quotes(s: &str, sep: char) -> Result<Vec<&str>, String> {
-    let mut out = Vec::new();
+/// Splits `s` at each `sep` outside `"…"` into `out` (cleared first).
+fn split_outside_quotes<'t>(s: &'t str, sep: char, out: &mut Vec<&'t str>) -> Result<(), String> {
+    out.clear();
     let mut in_quotes = false;
     let mut escaped = false;
     let mut start = 0;
@@ -270,11 +321,12 @@ fn split_outside_quotes(s: &str, sep: char) -> Result<Vec<&str>, String> {
         return Err("unterminated string".to_owned());
     }
     out.push(s.get(start..).unwrap_or(""));
-    Ok(out)
+    Ok(())
 }
 
 /// Removes the quotes of a `"…"` token (keeping a trailing `:` outside them) and its escapes.
-fn unquote(token: &str) -> Result<String, String> {
+/// Borrows the token when there is nothing to change or only the quotes to drop.
+fn unquote(token: &str) -> Result<Cow<'_, str>, String> {
     let (body, colon) = match token.strip_suffix(':') {
         Some(b) if b.starts_with('"') && b.ends_with('"') && b.len() >= 2 => (b, ":"),
         _ => (token, ""),
@@ -283,14 +335,17 @@ fn unquote(token: &str) -> Result<String, String> {
         if body.contains('"') {
             return Err(format!("stray quote in `{token}`"));
         }
-        return Ok(token.to_owned());
+        return Ok(Cow::Borrowed(token));
     }
     let inner = body
         .strip_prefix('"')
         .and_then(|b| b.strip_suffix('"'))
         .filter(|_| body.len() >= 2)
         .ok_or_else(|| format!("unterminated string `{token}`"))?;
-    let mut out = String::with_capacity(inner.len());
+    if colon.is_empty() && !inner.contains('\\') {
+        return Ok(Cow::Borrowed(inner));
+    }
+    let mut out = String::with_capacity(inner.len() + colon.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
         if c == '\\' {
@@ -305,7 +360,7 @@ fn unquote(token: &str) -> Result<String, String> {
         }
     }
     out.push_str(colon);
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 // ---------------------------------------------------------------------------------------------

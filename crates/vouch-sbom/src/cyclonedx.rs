@@ -28,6 +28,10 @@ use vouch_inventory::{Ecosystem, Kind, Package, PackageId, Scope, Source};
 use crate::CdxVersion;
 use crate::model::{self, Context, Graph, License};
 
+// The document borrows its strings from the inventory wherever it can: encoding builds one
+// component per package, and copying every name, version, hash and property into owned
+// strings cost more than writing them out.
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Bom<'a> {
@@ -35,104 +39,104 @@ struct Bom<'a> {
     spec_version: &'static str,
     serial_number: String,
     version: u32,
-    metadata: Metadata,
-    components: Vec<Component>,
+    metadata: Metadata<'a>,
+    components: Vec<Component<'a>>,
     dependencies: Vec<Dependency<'a>>,
 }
 
 #[derive(Serialize)]
-struct Metadata {
+struct Metadata<'a> {
     #[serde(skip_serializing_if = "String::is_empty")]
     timestamp: String,
-    tools: Tools,
-    component: Component,
+    tools: Tools<'a>,
+    component: Component<'a>,
 }
 
 #[derive(Serialize)]
-struct Tools {
-    components: Vec<Component>,
+struct Tools<'a> {
+    components: Vec<Component<'a>>,
 }
 
 #[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct Component {
+struct Component<'a> {
     #[serde(rename = "type")]
     ty: &'static str,
     #[serde(rename = "bom-ref", skip_serializing_if = "Option::is_none")]
-    bom_ref: Option<String>,
+    bom_ref: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     supplier: Option<Organization>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    group: Option<String>,
-    name: String,
+    group: Option<&'a str>,
+    name: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<String>,
+    version: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    hashes: Vec<Hash>,
+    hashes: Vec<Hash<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    licenses: Vec<LicenseChoice>,
+    licenses: Vec<LicenseChoice<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     purl: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    external_references: Vec<ExternalReference>,
+    external_references: Vec<ExternalReference<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    properties: Vec<Property>,
+    properties: Vec<Property<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    evidence: Option<Evidence>,
+    evidence: Option<Evidence<'a>>,
 }
 
 #[derive(Serialize)]
 struct Organization {
     name: &'static str,
-    url: Vec<&'static str>,
+    url: [&'static str; 1],
 }
 
 #[derive(Serialize)]
-struct Hash {
+struct Hash<'a> {
     alg: &'static str,
-    content: String,
+    content: &'a str,
 }
 
 #[derive(Serialize)]
 #[serde(untagged)]
-enum LicenseChoice {
-    License { license: LicenseObject },
+enum LicenseChoice<'a> {
+    License { license: LicenseObject<'a> },
     Expression { expression: String },
 }
 
 #[derive(Serialize)]
-struct LicenseObject {
+struct LicenseObject<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<String>,
+    id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
+    name: Option<&'a str>,
 }
 
 #[derive(Serialize)]
-struct ExternalReference {
+struct ExternalReference<'a> {
     #[serde(rename = "type")]
     ty: &'static str,
-    url: String,
+    url: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     comment: Option<String>,
 }
 
 #[derive(Serialize)]
-struct Property {
-    name: String,
-    value: String,
+struct Property<'a> {
+    name: &'a str,
+    value: &'a str,
 }
 
 #[derive(Serialize)]
-struct Evidence {
-    occurrences: Vec<Occurrence>,
+struct Evidence<'a> {
+    occurrences: Vec<Occurrence<'a>>,
 }
 
 #[derive(Serialize)]
-struct Occurrence {
-    location: String,
+struct Occurrence<'a> {
+    location: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<u32>,
 }
@@ -240,15 +244,16 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 
 fn build<'g>(version: CdxVersion, graph: &'g Graph<'_>, ctx: &Context<'_>) -> Bom<'g> {
     let subject_ref = subject_ref(graph);
-    let components: Vec<Component> = graph
+    let components: Vec<Component<'g>> = graph
         .packages
         .iter()
         .map(|(id, pkg)| component(version, graph, id, pkg))
         .collect();
-    let mut dependencies = vec![Dependency {
+    let mut dependencies = Vec::with_capacity(graph.packages.len() + 1);
+    dependencies.push(Dependency {
         reference: Cow::Owned(subject_ref.clone()),
         depends_on: graph.subject_deps.iter().map(|id| id.0.as_str()).collect(),
-    }];
+    });
     dependencies.extend(graph.packages.iter().map(|(id, _)| Dependency {
         reference: Cow::Borrowed(id.0.as_str()),
         depends_on: graph.deps(id).iter().map(|d| d.0.as_str()).collect(),
@@ -263,16 +268,16 @@ fn build<'g>(version: CdxVersion, graph: &'g Graph<'_>, ctx: &Context<'_>) -> Bo
             tools: Tools {
                 components: vec![Component {
                     ty: "application",
-                    name: ctx.tool_name.to_owned(),
-                    version: Some(ctx.tool_version.to_owned()),
+                    name: Cow::Owned(ctx.tool_name.to_owned()),
+                    version: Some(Cow::Owned(ctx.tool_version.to_owned())),
                     ..Component::default()
                 }],
             },
             component: Component {
                 ty: "application",
-                bom_ref: Some(subject_ref.clone()),
-                name: graph.subject.name.clone(),
-                version: graph.subject.version.clone(),
+                bom_ref: Some(Cow::Owned(subject_ref)),
+                name: Cow::Borrowed(graph.subject.name.as_str()),
+                version: graph.subject.version.as_deref().map(Cow::Borrowed),
                 ..Component::default()
             },
         },
@@ -281,7 +286,12 @@ fn build<'g>(version: CdxVersion, graph: &'g Graph<'_>, ctx: &Context<'_>) -> Bo
     }
 }
 
-fn component(version: CdxVersion, graph: &Graph<'_>, id: &PackageId, pkg: &Package) -> Component {
+fn component<'g>(
+    version: CdxVersion,
+    graph: &Graph<'g>,
+    id: &'g PackageId,
+    pkg: &'g Package,
+) -> Component<'g> {
     let purl = pkg.purl.as_ref();
     let (group, name) = match purl.and_then(|p| p.namespace().map(|ns| (ns, p.name()))) {
         Some((ns, name))
@@ -290,13 +300,13 @@ fn component(version: CdxVersion, graph: &Graph<'_>, id: &PackageId, pkg: &Packa
                 Ecosystem::Npm | Ecosystem::Maven | Ecosystem::Composer
             ) =>
         {
-            (Some(ns.to_owned()), name.to_owned())
+            (Some(ns), name)
         }
-        _ => (None, pkg.name.clone()),
+        _ => (None, pkg.name.as_str()),
     };
     let supplier = model::supplier(pkg).map(|r| Organization {
         name: r.name,
-        url: vec![r.url],
+        url: [r.url],
     });
     let hashes = pkg
         .hashes
@@ -304,15 +314,26 @@ fn component(version: CdxVersion, graph: &Graph<'_>, id: &PackageId, pkg: &Packa
         .filter_map(|d| {
             model::cdx_alg(d.algorithm()).map(|alg| Hash {
                 alg,
-                content: d.hex().to_owned(),
+                content: d.hex(),
             })
         })
         .collect();
-    let mut properties: BTreeMap<String, String> = pkg.properties.clone();
-    properties.insert("vouch:ecosystem".into(), pkg.ecosystem.to_string());
-    properties.insert("vouch:scope".into(), model::scope_word(pkg.scope).into());
+    // Property names sort as the strings they are; a `vouch:` property of the package is
+    // replaced by the encoder's own value of the same name.
+    let mut properties: BTreeMap<&'g str, &'g str> = pkg
+        .properties
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    properties.insert("vouch:ecosystem", pkg.ecosystem.purl_type());
+    properties.insert("vouch:scope", model::scope_word(pkg.scope));
     if pkg.kind == Kind::Library {
-        properties.insert("vouch:direct".into(), graph.is_direct(id).to_string());
+        let direct = if graph.is_direct(id, pkg) {
+            "true"
+        } else {
+            "false"
+        };
+        properties.insert("vouch:direct", direct);
     }
     let mut external_references = Vec::new();
     match &pkg.source {
@@ -322,51 +343,51 @@ fn component(version: CdxVersion, graph: &Graph<'_>, id: &PackageId, pkg: &Packa
             reference,
         } => {
             if let Some(c) = commit {
-                properties.insert("vouch:git-commit".into(), c.clone());
+                properties.insert("vouch:git-commit", c);
             }
             if let Some(r) = reference {
-                properties.insert("vouch:git-reference".into(), r.clone());
+                properties.insert("vouch:git-reference", r);
             }
             if model::is_plain_url(url) {
                 external_references.push(ExternalReference {
                     ty: "vcs",
-                    url: url.clone(),
+                    url,
                     comment: commit.as_ref().map(|c| format!("commit {c}")),
                 });
             } else {
-                properties.insert("vouch:git-url".into(), url.clone());
+                properties.insert("vouch:git-url", url);
             }
         }
         Source::Path { path } => {
-            properties.insert("vouch:source-path".into(), path.clone());
+            properties.insert("vouch:source-path", path);
         }
         Source::Url { url } | Source::Registry { url: Some(url) } => {
             if model::is_plain_url(url) {
                 external_references.push(ExternalReference {
                     ty: "distribution",
-                    url: url.clone(),
+                    url,
                     comment: None,
                 });
             } else {
-                properties.insert("vouch:source-url".into(), url.clone());
+                properties.insert("vouch:source-url", url);
             }
         }
         _ => {}
     }
-    let occurrences: Vec<Occurrence> = pkg
+    let occurrences: Vec<Occurrence<'g>> = pkg
         .evidence
         .iter()
         .map(|e| match (version, e.line) {
             (CdxVersion::V1_6, line) => Occurrence {
-                location: e.file.clone(),
+                location: Cow::Borrowed(e.file.as_str()),
                 line,
             },
             (CdxVersion::V1_5, Some(line)) => Occurrence {
-                location: format!("{}:{line}", e.file),
+                location: Cow::Owned(format!("{}:{line}", e.file)),
                 line: None,
             },
             (CdxVersion::V1_5, None) => Occurrence {
-                location: e.file.clone(),
+                location: Cow::Borrowed(e.file.as_str()),
                 line: None,
             },
         })
@@ -378,11 +399,11 @@ fn component(version: CdxVersion, graph: &Graph<'_>, id: &PackageId, pkg: &Packa
             Kind::Container => "container",
             Kind::OperatingSystem => "operating-system",
         },
-        bom_ref: Some(id.0.clone()),
+        bom_ref: Some(Cow::Borrowed(id.0.as_str())),
         supplier,
         group,
-        name,
-        version: pkg.version.clone(),
+        name: Cow::Borrowed(name),
+        version: pkg.version.as_deref().map(Cow::Borrowed),
         scope: Some(match pkg.scope {
             Scope::Required => "required",
             Scope::Optional => "optional",
@@ -404,7 +425,7 @@ fn component(version: CdxVersion, graph: &Graph<'_>, id: &PackageId, pkg: &Packa
 /// string is a valid SPDX expression, they become one expression (joined with `AND`), written
 /// as `license.id` when it is a single listed id; otherwise each string is its own licence, by
 /// id when it is one, by name when it is not.
-fn licenses(pkg: &Package) -> Vec<LicenseChoice> {
+fn licenses(pkg: &Package) -> Vec<LicenseChoice<'_>> {
     let classified: Vec<License<'_>> = pkg
         .licenses
         .iter()
@@ -432,17 +453,17 @@ fn licenses(pkg: &Package) -> Vec<LicenseChoice> {
             License::Expression { text, .. } | License::Raw(text) => LicenseChoice::License {
                 license: LicenseObject {
                     id: None,
-                    name: Some((*text).to_owned()),
+                    name: Some(text),
                 },
             },
         })
         .collect()
 }
 
-fn by_id(id: &str) -> LicenseChoice {
+fn by_id(id: &str) -> LicenseChoice<'_> {
     LicenseChoice::License {
         license: LicenseObject {
-            id: Some(id.to_owned()),
+            id: Some(id),
             name: None,
         },
     }

@@ -75,9 +75,10 @@ impl<'a> Graph<'a> {
         }
     }
 
-    /// Whether a project depends on `id` directly (what the producer said, else the graph).
-    pub(crate) fn is_direct(&self, id: &PackageId) -> bool {
-        match self.inventory.get(id).and_then(|p| p.direct) {
+    /// Whether a project depends on `id` (the package `pkg`) directly: what the producer said,
+    /// else the graph.
+    pub(crate) fn is_direct(&self, id: &PackageId, pkg: &Package) -> bool {
+        match pkg.direct {
             Some(d) => d,
             None => self.direct.contains(id),
         }
