@@ -23,13 +23,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use vouch_digest::{Algorithm, Digest, HashingReader};
 use vouch_inventory::Package;
 use vouch_oci::model::Compression;
 
 use crate::catalog::{Cataloger, FileInfo, Findings, OsRelease};
+use crate::decode::{Decoded, Input};
 use crate::path::{Normalised, ancestors, fingerprint, join, normalise, split};
 
 /// How much of a file several catalogers want is held in memory before it spills to an
@@ -290,38 +291,34 @@ pub(crate) fn read_layer(
     };
     let decompressed = AtomicU64::new(0);
     let bomb = AtomicBool::new(false);
-    let (outcome, drained, stored) = {
-        let mut hashed = HashingReader::new(algorithm, &mut counting).ok_or_else(invalid)?;
-        match read_head(&mut hashed) {
-            Ok(head) => {
-                let compression = spec.compression.unwrap_or_else(|| sniff(&head));
-                let tar = TarStream {
-                    uncompressed_digest: (spec.verify == Verify::Uncompressed).then_some(algorithm),
-                    limits,
-                    catalogers,
-                    decompressed: &decompressed,
-                    bomb: &bomb,
-                };
-                if spec.verify == Verify::Stored {
-                    // Two stages on two threads: this one reads and hashes the stored bytes,
-                    // the other decompresses and walks the tar. Hashing and decompressing are
-                    // each about half the work of a large layer.
-                    let (outcome, drained) =
-                        pipelined(&mut hashed, head, compression, &tar, &mut record);
-                    (outcome, drained, hashed.finish())
-                } else {
-                    let mut input = io::Cursor::new(head).chain(&mut hashed);
-                    let outcome = tar.read(&mut input, compression, &mut record);
-                    // Read to the end whatever happened, so the digest covers every stored byte.
-                    let drained = io::copy(&mut hashed, &mut io::sink());
-                    (outcome, drained, hashed.finish())
-                }
-            }
-            Err(e) => {
-                let drained = io::copy(&mut hashed, &mut io::sink());
-                (Err(WalkError::Io(e)), drained, hashed.finish())
-            }
-        }
+    let tar = TarStream {
+        uncompressed_digest: (spec.verify == Verify::Uncompressed).then_some(algorithm),
+        // A gzip member's CRC-32 is not checked when the stored bytes' digest is: a layer whose
+        // stored bytes are the ones its manifest names is accepted only then, and the CRC
+        // would be a second, weaker check of the same bytes (a pass over every decompressed
+        // byte). Without a stored digest (diff IDs, `scan_layer`), the CRC is checked.
+        gzip_crc: spec.verify != Verify::Stored,
+        limits,
+        catalogers,
+        decompressed: &decompressed,
+        bomb: &bomb,
+    };
+    let (outcome, drained, stored) = if spec.verify == Verify::Stored {
+        // Two stages on two threads: this one reads the stored bytes, decompresses them and
+        // walks the tar; the other hashes the same chunks. Hashing is the larger half of the
+        // work on a large layer, so it gets a thread to itself.
+        let hasher = Hasher::new(algorithm).ok_or_else(invalid)?;
+        std::thread::scope(|scope| {
+            let (sender, chunks) = mpsc::sync_channel::<Arc<Vec<u8>>>(PIPE_DEPTH);
+            let hashing = scope.spawn(move || hasher.hash_all(chunks));
+            let (outcome, drained) =
+                read_stored(&mut counting, Some(sender), spec, &tar, &mut record);
+            let stored = hashing.join().ok().flatten();
+            (outcome, drained, stored)
+        })
+    } else {
+        let (outcome, drained) = read_stored(&mut counting, None, spec, &tar, &mut record);
+        (outcome, drained, None)
     };
     record.decompressed_bytes = decompressed.load(Ordering::Relaxed);
 
@@ -334,13 +331,20 @@ pub(crate) fn read_layer(
     }
     if let (Verify::Stored, Some(expected)) = (spec.verify, &expected)
         && drained.is_ok()
-        && stored != *expected
     {
-        return Err(LayerError::DigestMismatch {
-            layer,
-            expected: expected.to_string(),
-            found: stored.to_string(),
-        });
+        let Some(stored) = stored else {
+            return Err(LayerError::Corrupt {
+                layer,
+                source: io::Error::other("the layer's hashing thread stopped unexpectedly"),
+            });
+        };
+        if stored != *expected {
+            return Err(LayerError::DigestMismatch {
+                layer,
+                expected: expected.to_string(),
+                found: stored.to_string(),
+            });
+        }
     }
     let uncompressed = match outcome {
         Ok(d) => d,
@@ -382,92 +386,69 @@ pub(crate) fn read_layer(
     Ok(record)
 }
 
-/// Stored bytes handed from the reading and hashing thread to the decompressing one.
-const PIPE_CHUNK: usize = 256 * 1024;
-/// Chunks in flight: with [`PIPE_CHUNK`], at most 1 MiB of a layer is held between the stages.
+/// Chunks in flight to the hashing thread: with the decoder's 256 KiB chunks, at most 1 MiB of
+/// a layer is held between the stages.
 const PIPE_DEPTH: usize = 4;
 
-/// Walks the tar on a second thread while this one reads and hashes the stored stream,
-/// handing chunks over a bounded channel. Returns the walk's outcome and the result of reading
-/// the stored stream to its end (which happens whatever the walk does, so that the digest
-/// covers every stored byte).
-fn pipelined(
+/// Reads the stored stream (its chunks also going to `tee` when there is one): sniffs the
+/// compression unless `spec` states it, walks the tar, then reads whatever is left, so that a
+/// digest covers every stored byte whatever the walk did. Returns the walk's outcome and
+/// whether reading the stored stream to its end succeeded.
+fn read_stored(
     stored: &mut dyn Read,
-    head: Vec<u8>,
-    compression: Compression,
+    tee: Option<mpsc::SyncSender<Arc<Vec<u8>>>>,
+    spec: &LayerSpec<'_>,
     tar: &TarStream<'_>,
     record: &mut LayerRecord,
-) -> (Result<Option<Digest>, WalkError>, io::Result<u64>) {
-    std::thread::scope(|scope| {
-        let (sender, receiver) = mpsc::sync_channel::<io::Result<Vec<u8>>>(PIPE_DEPTH);
-        let walker = scope.spawn(move || {
-            let mut input = io::Cursor::new(head).chain(ChannelReader {
-                receiver,
-                chunk: Vec::new(),
-                at: 0,
+) -> (Result<Option<Digest>, WalkError>, io::Result<()>) {
+    match read_head(stored) {
+        Ok(head) => {
+            let compression = spec.compression.unwrap_or_else(|| sniff(&head));
+            let mut input = Input::new(head, stored, tee);
+            // A cataloger that panics fails its layer, as any other broken read does.
+            let walk = std::panic::AssertUnwindSafe(|| tar.read(&mut input, compression, record));
+            let outcome = std::panic::catch_unwind(walk).unwrap_or_else(|_| {
+                Err(WalkError::Io(io::Error::other(
+                    "the layer's tar reader stopped unexpectedly",
+                )))
             });
-            tar.read(&mut input, compression, record)
-        });
-        let mut sender = Some(sender);
-        let mut total = 0u64;
-        let drained = loop {
-            let mut chunk = vec![0u8; PIPE_CHUNK];
-            match stored.read(&mut chunk) {
-                Ok(0) => break Ok(total),
-                Ok(n) => {
-                    total = total.saturating_add(n as u64);
-                    chunk.truncate(n);
-                    // Once the walker is done (the tar ended, or it failed), keep hashing.
-                    if sender.as_ref().is_some_and(|s| s.send(Ok(chunk)).is_err()) {
-                        sender = None;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    if let Some(s) = &sender {
-                        let _ = s.send(Err(io::Error::new(e.kind(), e.to_string())));
-                    }
-                    break Err(e);
-                }
-            }
-        };
-        drop(sender);
-        let outcome = walker.join().unwrap_or_else(|_| {
-            Err(WalkError::Io(io::Error::other(
-                "the layer's tar reader stopped unexpectedly",
-            )))
-        });
-        (outcome, drained)
-    })
-}
-
-/// The receiving end of [`pipelined`]: the stored stream, chunk by chunk.
-struct ChannelReader {
-    receiver: mpsc::Receiver<io::Result<Vec<u8>>>,
-    chunk: Vec<u8>,
-    at: usize,
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.at >= self.chunk.len() {
-            match self.receiver.recv() {
-                Ok(Ok(chunk)) => {
-                    self.chunk = chunk;
-                    self.at = 0;
-                }
-                Ok(Err(e)) => return Err(e),
-                // The sender is gone: the stored stream ended.
-                Err(mpsc::RecvError) => return Ok(0),
-            }
+            (outcome, input.finish())
         }
-        let rest = self.chunk.get(self.at..).unwrap_or_default();
-        let n = rest.len().min(buf.len());
-        buf.get_mut(..n)
-            .unwrap_or_default()
-            .copy_from_slice(rest.get(..n).unwrap_or_default());
-        self.at += n;
-        Ok(n)
+        Err(e) => {
+            let drained = Input::new(Vec::new(), stored, tee).finish();
+            (Err(WalkError::Io(e)), drained)
+        }
+    }
+}
+
+/// A running digest of chunks another thread reads.
+struct Hasher {
+    algorithm: Algorithm,
+    context: aws_lc_rs::digest::Context,
+}
+
+impl Hasher {
+    /// `None` for an algorithm the layer digest check does not use.
+    fn new(algorithm: Algorithm) -> Option<Self> {
+        use aws_lc_rs::digest;
+        let aws = match algorithm {
+            Algorithm::Sha256 => &digest::SHA256,
+            Algorithm::Sha384 => &digest::SHA384,
+            Algorithm::Sha512 => &digest::SHA512,
+            _ => return None,
+        };
+        Some(Hasher {
+            algorithm,
+            context: digest::Context::new(aws),
+        })
+    }
+
+    /// Hashes every chunk until the sender is dropped.
+    fn hash_all(mut self, chunks: mpsc::Receiver<Arc<Vec<u8>>>) -> Option<Digest> {
+        for chunk in chunks {
+            self.context.update(&chunk);
+        }
+        Digest::from_bytes(self.algorithm, self.context.finish().as_ref()).ok()
     }
 }
 
@@ -502,6 +483,8 @@ impl From<io::Error> for WalkError {
 struct TarStream<'a> {
     /// The algorithm of the uncompressed digest to compute, when the layer is verified by it.
     uncompressed_digest: Option<Algorithm>,
+    /// Whether to check gzip members' CRC-32.
+    gzip_crc: bool,
     limits: &'a Limits,
     catalogers: &'a [Box<dyn Cataloger>],
     decompressed: &'a AtomicU64,
@@ -513,52 +496,44 @@ impl TarStream<'_> {
     /// compute it.
     fn read(
         &self,
-        input: &mut dyn Read,
+        input: &mut Input<'_>,
         compression: Compression,
         record: &mut LayerRecord,
     ) -> Result<Option<Digest>, WalkError> {
-        let decoder: Box<dyn Read + '_> = match compression {
-            Compression::None => Box::new(input),
-            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
-            // The zstd decoder refuses frames whose window exceeds 128 MiB (the library's
-            // default limit), which bounds its memory.
-            Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(input)?),
-        };
-        let limited = Limited {
-            inner: decoder,
-            count: self.decompressed,
-            limit: self.limits.max_decompressed_bytes,
-            hit: self.bomb,
-        };
+        let mut decoded = Decoded::new(
+            input,
+            compression,
+            self.gzip_crc,
+            self.limits.max_decompressed_bytes,
+            self.decompressed,
+            self.bomb,
+        )?;
         match self.uncompressed_digest {
             Some(algorithm) => {
-                let hashing = HashingReader::new(algorithm, limited)
+                // Every decompressed byte is hashed, so bodies are read rather than skipped.
+                let mut hashing = HashingReader::new(algorithm, &mut decoded)
                     .ok_or_else(|| io::Error::other("digest algorithm not computable"))?;
-                Ok(Some(self.walk_to_end(hashing, record)?.finish()))
+                self.walk(tar::Archive::new(&mut hashing).entries()?, record)?;
+                // What follows the end-of-archive marker (padding, the compression trailer)
+                // is read too, so that the whole stream is checked.
+                io::copy(&mut hashing, &mut io::sink())?;
+                Ok(Some(hashing.finish()))
             }
             None => {
-                self.walk_to_end(limited, record)?;
+                // Forward seeks skip the bodies no cataloger wants without copying them.
+                self.walk(tar::Archive::new(&mut decoded).entries_with_seek()?, record)?;
+                decoded.drain()?;
                 Ok(None)
             }
         }
     }
 
-    /// Walks the entries, then reads what follows the end-of-archive marker (padding, the
-    /// compression trailer) so that the whole stream is checked.
-    fn walk_to_end<R: Read>(&self, reader: R, record: &mut LayerRecord) -> Result<R, WalkError> {
-        let mut archive = tar::Archive::new(reader);
-        self.walk(&mut archive, record)?;
-        let mut rest = archive.into_inner();
-        io::copy(&mut rest, &mut io::sink())?;
-        Ok(rest)
-    }
-
-    fn walk<R: Read>(
+    fn walk<'a, R: Read + 'a>(
         &self,
-        archive: &mut tar::Archive<R>,
+        entries: tar::Entries<'a, R>,
         record: &mut LayerRecord,
     ) -> Result<(), WalkError> {
-        for entry in archive.entries()? {
+        for entry in entries {
             let mut entry = entry?;
             record.entries += 1;
             if record.entries > self.limits.max_entries {
@@ -763,27 +738,6 @@ impl Read for Counting<'_> {
             && n > 0
         {
             progress(self.count);
-        }
-        Ok(n)
-    }
-}
-
-/// Counts decompressed bytes and fails past the limit.
-struct Limited<'a, R> {
-    inner: R,
-    count: &'a AtomicU64,
-    limit: u64,
-    hit: &'a AtomicBool,
-}
-
-impl<R: Read> Read for Limited<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let total = self.count.load(Ordering::Relaxed).saturating_add(n as u64);
-        self.count.store(total, Ordering::Relaxed);
-        if total > self.limit {
-            self.hit.store(true, Ordering::Relaxed);
-            return Err(io::Error::other("decompressed size limit reached"));
         }
         Ok(n)
     }

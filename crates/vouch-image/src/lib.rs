@@ -16,6 +16,7 @@
 
 mod cache;
 pub mod catalog;
+mod decode;
 pub mod layer;
 pub mod layout;
 mod os;
