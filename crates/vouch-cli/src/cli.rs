@@ -86,8 +86,8 @@ pub struct SbomArgs {
     pub check: Option<SbomSubcommand>,
 
     /// A lockfile, a directory to search for lockfiles, or an image: `oci:DIR[:TAG]`,
-    /// `docker-archive:FILE`, `dir:ROOTFS`, or a registry reference (`registry/app:tag`,
-    /// `registry/app@sha256:…`).
+    /// `docker-archive:FILE[:REPO:TAG|:@N]`, `dir:ROOTFS`, or a registry reference
+    /// (`registry/app:tag`, `registry/app@sha256:…`).
     #[arg(default_value = ".")]
     pub path: PathBuf,
 

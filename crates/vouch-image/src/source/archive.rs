@@ -54,8 +54,9 @@ struct ArchiveImage {
 }
 
 impl DockerArchive {
-    /// Indexes the archive at `path` and reads its first image's `manifest.json` entry.
-    pub fn open(path: &Path) -> Result<DockerArchive, SourceError> {
+    /// Indexes the archive at `path` and reads the `manifest.json` entry of the image `select`
+    /// names (one of its `RepoTags`, or `@N`, the `N`th from 0); without it, of the only image.
+    pub fn open(path: &Path, select: Option<&str>) -> Result<DockerArchive, SourceError> {
         let io = |source| SourceError::Io {
             path: path.to_path_buf(),
             source,
@@ -96,17 +97,43 @@ impl DockerArchive {
         let location = path.display().to_string();
 
         let images: Vec<ArchiveImage> = this.read_json("manifest.json")?;
-        let image = match images.as_slice() {
-            [] => return Err(SourceError::Empty { location }),
-            [only] => only,
-            many => {
+        let available = || -> Vec<String> {
+            images
+                .iter()
+                .flat_map(|i| i.repo_tags.iter().flatten().cloned())
+                .collect()
+        };
+        let (image, repo_tag) = match (images.as_slice(), select) {
+            ([], _) => return Err(SourceError::Empty { location }),
+            (all, Some(select)) => {
+                let by_index = select
+                    .strip_prefix('@')
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .and_then(|n| all.get(n))
+                    .map(|i| (i, i.repo_tags.iter().flatten().next().cloned()));
+                let by_tag = || {
+                    all.iter().find_map(|i| {
+                        i.repo_tags
+                            .iter()
+                            .flatten()
+                            .find(|t| *t == select)
+                            .map(|t| (i, Some(t.clone())))
+                    })
+                };
+                by_index
+                    .or_else(by_tag)
+                    .ok_or_else(|| SourceError::TagNotFound {
+                        tag: select.to_owned(),
+                        location: location.clone(),
+                        available: available(),
+                    })?
+            }
+            ([only], None) => (only, only.repo_tags.iter().flatten().next().cloned()),
+            (many, None) => {
                 return Err(SourceError::Ambiguous {
                     location,
                     count: many.len(),
-                    available: many
-                        .iter()
-                        .flat_map(|i| i.repo_tags.iter().flatten().cloned())
-                        .collect(),
+                    available: available(),
                 });
             }
         };
@@ -188,13 +215,15 @@ impl DockerArchive {
             source,
         })?;
 
-        let repo_tag = image.repo_tags.iter().flatten().next().cloned();
         let (repository, tag) = match repo_tag.as_deref().map(split_repo_tag) {
             Some((r, t)) => (Some(r.to_owned()), t.map(str::to_owned)),
             None => (None, None),
         };
         this.info = SourceInfo {
-            display: format!("docker-archive:{}", path.display()),
+            display: match select {
+                Some(select) => format!("docker-archive:{}:{select}", path.display()),
+                None => format!("docker-archive:{}", path.display()),
+            },
             name: repository
                 .as_deref()
                 .and_then(|r| r.rsplit('/').next())

@@ -105,9 +105,9 @@ pub fn open(reference: &ImageRef) -> Result<Opened, SourceError> {
             path,
             tag.as_deref(),
         )?))),
-        ImageRef::DockerArchive { path } => {
-            Ok(Opened::Image(Box::new(archive::DockerArchive::open(path)?)))
-        }
+        ImageRef::DockerArchive { path, image } => Ok(Opened::Image(Box::new(
+            archive::DockerArchive::open(path, image.as_deref())?,
+        ))),
         ImageRef::Dir { path } => {
             if !path.is_dir() {
                 return Err(SourceError::NotADirectory { path: path.clone() });
@@ -198,7 +198,7 @@ pub enum SourceError {
     },
     /// The layout or archive holds several images and no tag says which.
     #[error(
-        "`{location}` holds {count} images; name one with `:TAG` (tags present: {})",
+        "`{location}` holds {count} images; name one with `:TAG` (in a `docker save` archive, `:REPO:TAG` or `:@N`) (tags present: {})",
         list(available)
     )]
     Ambiguous {

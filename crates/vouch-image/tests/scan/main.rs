@@ -558,45 +558,155 @@ fn multi_arch_index_selects_the_platform() {
     ));
 }
 
+/// One image of a `docker save` archive: its tags, layers and diff IDs.
+struct ArchiveImage<'a> {
+    tags: &'a [&'a str],
+    layers: &'a [Vec<u8>],
+    diff_ids: &'a [String],
+}
+
+/// A `docker save` archive of one image tagged `registry.example:5000/team/app:1.0`.
+fn docker_archive(path: &std::path::Path, old: bool, layers: &[Vec<u8>], diff_ids: &[String]) {
+    docker_archive_of(
+        path,
+        old,
+        &[ArchiveImage {
+            tags: &["registry.example:5000/team/app:1.0"],
+            layers,
+            diff_ids,
+        }],
+    );
+}
+
 /// A `docker save` archive: `old` puts layers at `<id>/layer.tar` (addressed by diff ID),
 /// otherwise under `blobs/sha256/` (addressed by their stored digest).
-fn docker_archive(path: &std::path::Path, old: bool, layers: &[Vec<u8>], diff_ids: &[String]) {
+fn docker_archive_of(path: &std::path::Path, old: bool, images: &[ArchiveImage<'_>]) {
     let sha = |b: &[u8]| {
         vouch_digest::hash_bytes(Algorithm::Sha256, b)
             .unwrap()
             .hex()
             .to_owned()
     };
-    let config = serde_json::json!({
-        "architecture": "amd64", "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-    })
-    .to_string();
     let mut tar = Tar::new();
-    let config_name = if old {
-        format!("{}.json", sha(config.as_bytes()))
-    } else {
-        format!("blobs/sha256/{}", sha(config.as_bytes()))
-    };
-    tar = tar.file(&config_name, config.as_bytes());
-    let mut names = Vec::new();
-    for (i, layer) in layers.iter().enumerate() {
-        let name = if old {
-            format!("layer{i}/layer.tar")
+    let mut manifest = Vec::new();
+    for (n, image) in images.iter().enumerate() {
+        let config = serde_json::json!({
+            "architecture": "amd64", "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": image.diff_ids},
+        })
+        .to_string();
+        let config_name = if old {
+            format!("{}.json", sha(config.as_bytes()))
         } else {
-            format!("blobs/sha256/{}", sha(layer))
+            format!("blobs/sha256/{}", sha(config.as_bytes()))
         };
-        tar = tar.file(&name, layer);
-        names.push(name);
+        tar = tar.file(&config_name, config.as_bytes());
+        let mut names = Vec::new();
+        for (i, layer) in image.layers.iter().enumerate() {
+            let name = if old {
+                format!("layer{n}-{i}/layer.tar")
+            } else {
+                format!("blobs/sha256/{}", sha(layer))
+            };
+            tar = tar.file(&name, layer);
+            names.push(name);
+        }
+        manifest.push(serde_json::json!({
+            "Config": config_name,
+            "RepoTags": image.tags,
+            "Layers": names,
+        }));
     }
-    let manifest = serde_json::json!([{
-        "Config": config_name,
-        "RepoTags": ["registry.example:5000/team/app:1.0"],
-        "Layers": names,
-    }])
-    .to_string();
-    tar = tar.file("manifest.json", manifest.as_bytes());
+    tar = tar.file(
+        "manifest.json",
+        serde_json::Value::from(manifest).to_string().as_bytes(),
+    );
     std::fs::write(path, tar.bytes()).unwrap();
+}
+
+/// `docker save` of two images: without a selection the archive is ambiguous, naming the tags;
+/// `:REPO:TAG` and `:@N` pick one, whose tag names the root; an unknown one is not found.
+#[test]
+fn a_docker_archive_of_several_images_is_read_by_tag_or_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = debian_base();
+    let other = Tar::new()
+        .dir("etc")
+        .file("etc/os-release", DEBIAN_OS_RELEASE)
+        .dir("var/lib/dpkg")
+        .file(
+            "var/lib/dpkg/status",
+            dpkg_record("zlib1g", "1:1.2.13.dfsg-1", "").as_bytes(),
+        )
+        .bytes();
+    let diff_id = |b: &[u8]| {
+        vouch_digest::hash_bytes(Algorithm::Sha256, b)
+            .unwrap()
+            .to_string()
+    };
+    let archive = dir.path().join("two.tar");
+    docker_archive_of(
+        &archive,
+        true,
+        &[
+            ArchiveImage {
+                tags: &["registry.example/app:1.0"],
+                layers: std::slice::from_ref(&base),
+                diff_ids: &[diff_id(&base)],
+            },
+            ArchiveImage {
+                tags: &["registry.example/tool:2.0", "tool:latest"],
+                layers: std::slice::from_ref(&other),
+                diff_ids: &[diff_id(&other)],
+            },
+        ],
+    );
+    let at = archive.display();
+
+    let err = scan_ref(&format!("docker-archive:{at}"), &options()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        matches!(
+            err,
+            ScanError::Source(SourceError::Ambiguous { count: 2, .. })
+        ),
+        "{err:?}"
+    );
+    assert!(
+        text.contains("registry.example/app:1.0") && text.contains(":@N"),
+        "{text}"
+    );
+
+    let image = scan_one(&format!("docker-archive:{at}:registry.example/tool:2.0"));
+    assert_eq!(names(&image), ["zlib1g"]);
+    let root = image.inventory.get(&image.root).unwrap();
+    assert_eq!(
+        (
+            root.name.as_str(),
+            root.properties[vouch_image::PROP_TAG].as_str()
+        ),
+        ("tool", "2.0")
+    );
+    // A second tag of the same image selects it too, and names the root.
+    let image = scan_one(&format!("docker-archive:{at}:tool:latest"));
+    let root = image.inventory.get(&image.root).unwrap();
+    assert_eq!(root.properties[vouch_image::PROP_TAG], "latest");
+
+    let image = scan_one(&format!("docker-archive:{at}:@0"));
+    assert_eq!(names(&image), ["curl", "libssl3"]);
+    let image = scan_one(&format!("docker-archive:{at}:@1"));
+    assert_eq!(names(&image), ["zlib1g"]);
+
+    for missing in ["registry.example/app:2.0", "@2"] {
+        let err = scan_ref(&format!("docker-archive:{at}:{missing}"), &options()).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ScanError::Source(SourceError::TagNotFound { tag, .. }) if tag == missing
+            ),
+            "{missing}: {err:?}"
+        );
+    }
 }
 
 #[test]
