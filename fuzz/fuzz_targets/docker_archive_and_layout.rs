@@ -3,8 +3,9 @@
 //! panic.
 //!
 //! The first byte chooses (its value modulo 4): `0`, the rest is `index.json` of a layout
-//! opened without a tag; `1`, the same opened with the tag `latest`; `2` and `3`, the rest is a
-//! `docker save` tar archive. The file is written into a temporary directory made once per
+//! opened without a tag; `1`, the same opened with the tag `latest`; `2`, the rest is a
+//! `docker save` tar archive opened without a selection; `3`, the same opened as its image `@1`,
+//! and then as the one tagged `app:latest`. The file is written into a temporary directory made once per
 //! process; an image that opens is scanned with small limits, for every platform.
 #![no_main]
 
@@ -66,8 +67,15 @@ fuzz_target!(|data: &[u8]| {
         _ => {
             let path = dir.join("archive.tar");
             std::fs::write(&path, rest).expect("write archive.tar");
-            if let Ok(archive) = DockerArchive::open(&path) {
-                exercise(&archive);
+            let selections: &[Option<&str>] = if choice % 4 == 3 {
+                &[Some("@1"), Some("app:latest")]
+            } else {
+                &[None]
+            };
+            for &select in selections {
+                if let Ok(archive) = DockerArchive::open(&path, select) {
+                    exercise(&archive);
+                }
             }
         }
     }

@@ -446,6 +446,19 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .to_owned()
 }
 
+impl Setup {
+    /// `vouch verify --type` of the SLSA v0.2 attestation as another identity fails at the
+    /// identity check, naming both.
+    fn refused_for_another_identity(&self, image: &str) {
+        let (out, report) = self.vouch_report(image, OTHER, &["--type", SLSA_V02]);
+        assert_eq!(out.status.code(), Some(1), "{}", both(&out));
+        let failed = failed_check(&report, SLSA_V02);
+        assert_eq!(failed["id"], "identity", "{failed}");
+        assert_eq!(failed["expected"], OTHER);
+        assert_eq!(failed["found"], EMAIL);
+    }
+}
+
 /// The attached item of `kind` in a `vouch verify` JSON report.
 fn attached<'a>(report: &'a Value, kind: &str) -> &'a Value {
     report["images"][0]["attached"]
@@ -483,12 +496,7 @@ fn vouch_verifies_an_attestation_cosign_made_with_a_dsse_entry() {
         both(&out)
     );
 
-    let (out, report) = s.vouch_report(&image, OTHER, &["--type", SLSA_V02]);
-    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
-    let failed = failed_check(&report, SLSA_V02);
-    assert_eq!(failed["id"], "identity", "{failed}");
-    assert_eq!(failed["expected"], OTHER);
-    assert_eq!(failed["found"], EMAIL);
+    s.refused_for_another_identity(&image);
 }
 
 /// (c) with `--rekor-entry-type intoto`: cosign 2.5 logs an `intoto` entry of version 0.0.1,
@@ -540,12 +548,7 @@ fn vouch_verifies_an_attestation_cosign_made_with_an_intoto_v001_entry() {
         "{att:#}"
     );
 
-    let (out, report) = s.vouch_report(&image, OTHER, &["--type", SLSA_V02]);
-    assert_eq!(out.status.code(), Some(1), "{}", both(&out));
-    let failed = failed_check(&report, SLSA_V02);
-    assert_eq!(failed["id"], "identity", "{failed}");
-    assert_eq!(failed["expected"], OTHER);
-    assert_eq!(failed["found"], EMAIL);
+    s.refused_for_another_identity(&image);
 
     // As a Sigstore bundle file (`vouch download attestation`), the envelope's logged bytes are
     // gone; the envelope as cosign writes it is what the log hashed.
