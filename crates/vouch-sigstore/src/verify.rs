@@ -76,7 +76,7 @@ impl Verifier {
         artifact: ArtifactInput<'_>,
         policy: &Policy,
     ) -> Report {
-        self.verify_inner(bundle_json, None, artifact, policy)
+        self.verify_with(bundle_json, None, artifact, policy, None)
     }
 
     /// As [`Verifier::verify`], for a bundle rebuilt around a DSSE envelope whose bytes as they
@@ -89,7 +89,7 @@ impl Verifier {
         artifact: ArtifactInput<'_>,
         policy: &Policy,
     ) -> Report {
-        self.verify_inner(bundle_json, Some(logged_envelope), artifact, policy)
+        self.verify_with(bundle_json, Some(logged_envelope), artifact, policy, None)
     }
 
     /// As [`Verifier::verify`], for one bundle of a batch signed under one certificate (the
@@ -105,16 +105,6 @@ impl Verifier {
         cache: &CertificateCache,
     ) -> Report {
         self.verify_with(bundle_json, None, artifact, policy, Some(cache))
-    }
-
-    fn verify_inner(
-        &self,
-        bundle_json: &[u8],
-        logged_envelope: Option<&[u8]>,
-        artifact: ArtifactInput<'_>,
-        policy: &Policy,
-    ) -> Report {
-        self.verify_with(bundle_json, logged_envelope, artifact, policy, None)
     }
 
     fn verify_with(

@@ -107,17 +107,17 @@ async fn a_batch_checks_its_certificate_once_and_any_other_certificate_in_full()
     let verifier = Verifier::new(stack.trust()).unwrap();
     let cache = CertificateCache::new();
     let policy = stack.policy();
-    let check = |bundle: &str, d: &Digest| {
+    let verify_with = |bundle: &str, d: &Digest, cache: &CertificateCache| {
         verifier.verify_cached(
             bundle.as_bytes(),
             ArtifactInput::Digest(d.clone()),
             &policy,
-            &cache,
+            cache,
         )
     };
-    let report = check(&signed_b.bundle_json, &b);
+    let report = verify_with(&signed_b.bundle_json, &b, &cache);
     assert!(report.verified && !reused(&report));
-    let report = check(&signed_a.bundle_json, &a);
+    let report = verify_with(&signed_a.bundle_json, &a, &cache);
     assert!(report.verified && reused(&report));
     // Without the cache, nothing is reused.
     let plain = verifier.verify(
@@ -135,7 +135,7 @@ async fn a_batch_checks_its_certificate_once_and_any_other_certificate_in_full()
         certificate(&other.bundle_json),
         certificate(&signed_a.bundle_json)
     );
-    let report = check(&other.bundle_json, &digest("c"));
+    let report = verify_with(&other.bundle_json, &digest("c"), &cache);
     assert!(report.verified && !reused(&report));
 
     // The batch's bundle with the other genuine certificate put in. While the cache holds the
@@ -145,14 +145,6 @@ async fn a_batch_checks_its_certificate_once_and_any_other_certificate_in_full()
     swapped["verificationMaterial"]["certificate"] = certificate(&other.bundle_json);
     let swapped = serde_json::to_string(&swapped).unwrap();
     let fresh = CertificateCache::new();
-    let verify_with = |bundle: &str, d: &Digest, cache: &CertificateCache| {
-        verifier.verify_cached(
-            bundle.as_bytes(),
-            ArtifactInput::Digest(d.clone()),
-            &policy,
-            cache,
-        )
-    };
     assert!(verify_with(&signed_b.bundle_json, &b, &fresh).verified);
     let report = verify_with(&swapped, &a, &fresh);
     assert!(!report.verified);
