@@ -17,8 +17,8 @@ use vouch_inventory::{Digest, Ecosystem, Evidence, Kind, Package, PackageUrl, Sc
 use crate::catalog::OsRelease;
 use crate::layer::{FileFindings, LayerRecord};
 
-/// Bumped whenever the record's meaning changes.
-const FORMAT: u32 = 1;
+/// Bumped whenever the record's meaning changes (2: lockfiles' dependency edges).
+const FORMAT: u32 = 2;
 
 /// The largest cache file read back.
 const MAX_CACHE_FILE: u64 = 1024 * 1024 * 1024;
@@ -100,6 +100,10 @@ struct CachedFindings {
     packages: Vec<CachedPackage>,
     os: Option<CachedOs>,
     warnings: Vec<String>,
+    // Absent from records of format 1, which are then set aside by their format number
+    // rather than refused as unreadable.
+    #[serde(default)]
+    edges: Vec<(usize, usize)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -176,6 +180,7 @@ impl CachedLayer {
                         name: o.name,
                     }),
                     warnings: f.warnings.clone(),
+                    edges: f.edges.clone(),
                 });
             }
             files.insert(path.clone(), list);
@@ -200,6 +205,12 @@ impl CachedLayer {
         for (path, found) in self.files {
             let mut list = Vec::new();
             for f in found {
+                // Edges are indices into the file's packages: a record naming any other is not
+                // one this code wrote, and the layer is read again.
+                let count = f.packages.len();
+                if f.edges.iter().any(|&(a, b)| a >= count || b >= count) {
+                    return None;
+                }
                 list.push(FileFindings {
                     cataloger: f.cataloger,
                     packages: f
@@ -216,6 +227,7 @@ impl CachedLayer {
                         name: o.name,
                     }),
                     warnings: f.warnings,
+                    edges: f.edges,
                 });
             }
             files.insert(path, list);

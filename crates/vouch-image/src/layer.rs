@@ -132,6 +132,8 @@ pub(crate) struct FileFindings {
     pub(crate) packages: Vec<Package>,
     pub(crate) os: Option<OsRelease>,
     pub(crate) warnings: Vec<String>,
+    /// Edges between `packages`, by index (see [`crate::catalog::Findings::edges`]).
+    pub(crate) edges: Vec<(usize, usize)>,
 }
 
 /// What one layer holds, as far as the SBOM cares.
@@ -692,6 +694,7 @@ fn run(
         packages: out.packages,
         os: out.os,
         warnings: out.warnings,
+        edges: out.edges,
     })
 }
 

@@ -870,7 +870,16 @@ fn build_inventory(
         id
     });
     let mut warned = false;
-    for mut p in squashed.packages {
+    // A package that another package of its file depends on (a lockfile's dependency) hangs
+    // from that package; every other package hangs from the image or its operating system.
+    let mut depended_on = vec![false; squashed.packages.len()];
+    for &(_, to) in &squashed.edges {
+        if let Some(d) = depended_on.get_mut(to) {
+            *d = true;
+        }
+    }
+    let mut ids = Vec::with_capacity(squashed.packages.len());
+    for (mut p, depended_on) in squashed.packages.into_iter().zip(depended_on) {
         let is_os = os::is_os_package(&p);
         if is_os && p.purl.is_none() {
             p.purl = os::os_package_purl(&p, os.as_ref());
@@ -884,8 +893,25 @@ fn build_inventory(
         let id = inventory.add(p);
         match (&os_id, is_os) {
             (Some(os_id), true) => inventory.depend(os_id, &id),
+            _ if depended_on => {}
             _ => inventory.depend(&root_id, &id),
         }
+        ids.push(id);
+    }
+    for (from, to) in squashed.edges {
+        if let (Some(from), Some(to)) = (ids.get(from), ids.get(to)) {
+            inventory.depend(from, to);
+        }
+    }
+    // A lockfile whose every package is some other's dependency (a cycle through its project)
+    // would leave them out of the image's graph: whatever the image does not reach hangs from it.
+    let reached = inventory.reachable(&root_id);
+    let unreached: Vec<PackageId> = ids
+        .into_iter()
+        .filter(|id| *id != root_id && !reached.contains(id))
+        .collect();
+    for id in unreached {
+        inventory.depend(&root_id, &id);
     }
     (inventory, root_id, os, warnings)
 }

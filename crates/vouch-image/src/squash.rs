@@ -32,6 +32,8 @@ pub(crate) struct Squashed {
     pub(crate) os: Option<OsRelease>,
     /// The catalogers' warnings about files that are still present.
     pub(crate) warnings: Vec<String>,
+    /// Dependency edges between `packages`, by index: (dependent, dependency).
+    pub(crate) edges: Vec<(usize, usize)>,
 }
 
 impl Squash {
@@ -70,6 +72,9 @@ impl Squash {
                 }
                 out.warnings
                     .extend(f.warnings.into_iter().map(|w| format!("/{path}: {w}")));
+                let first = out.packages.len();
+                out.edges
+                    .extend(f.edges.iter().map(|&(a, b)| (first + a, first + b)));
                 for mut p in f.packages {
                     if !live.layer.is_empty() {
                         p.properties

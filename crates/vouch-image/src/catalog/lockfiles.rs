@@ -4,9 +4,10 @@
 //! Skipped: anything under `node_modules` (installed packages carry their own lockfiles, which
 //! describe their development, not the image), the Go module cache (`go/pkg/mod`) and Cargo's
 //! registry sources (`.cargo/registry`). A lockfile that fails to parse is a warning naming the
-//! file, never an error of the scan. Dependency edges of the lockfile are not kept: every
-//! package becomes a dependency of the image.
+//! file, never an error of the scan. The lockfile's dependency graph is kept: its root project
+//! hangs from the image, and every package from what depends on it in the lockfile.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -55,8 +56,17 @@ impl Cataloger for LockfileCataloger {
         let shown = file.path_display();
         match vouch_lockfile::parse_bytes(format, &shown, &bytes) {
             Ok(inventory) => {
-                out.packages
-                    .extend(inventory.packages().map(|(_, p)| p.clone()));
+                let first = out.packages.len();
+                let mut index = HashMap::with_capacity(inventory.len());
+                for (i, (id, p)) in inventory.packages().enumerate() {
+                    index.insert(id, first + i);
+                    out.packages.push(p.clone());
+                }
+                out.edges.extend(
+                    inventory
+                        .edges()
+                        .filter_map(|(from, to)| Some((*index.get(from)?, *index.get(to)?))),
+                );
             }
             Err(e) => out.warnings.push(format!("lockfile not read: {e}")),
         }

@@ -72,6 +72,9 @@ pub struct Findings {
     pub os: Option<OsRelease>,
     /// Things worth telling the user that are not errors (a record skipped, a limit reached).
     pub warnings: Vec<String>,
+    /// Dependency edges between `packages`, by index: (dependent, dependency). A package that
+    /// no other package of the same file depends on hangs from the image.
+    pub edges: Vec<(usize, usize)>,
 }
 
 /// The fields of `os-release(5)` that an SBOM records and OS package purls need.

@@ -916,6 +916,60 @@ fn language_packages_and_lockfiles_inside_the_image() {
 }
 
 #[test]
+fn a_lockfiles_dependency_graph_hangs_from_the_image_also_from_the_cache() {
+    let lock = br#"{"name":"web","version":"1.0.0","lockfileVersion":3,"requires":true,
+      "packages":{"":{"name":"web","version":"1.0.0","dependencies":{"express":"4.21.2","left-pad":"1.3.0"}},
+      "node_modules/express":{"version":"4.21.2","dependencies":{"ms":"2.0.0"}},
+      "node_modules/ms":{"version":"2.0.0"},
+      "node_modules/left-pad":{"version":"1.3.0"}}}"#;
+    let layer = Tar::new()
+        .file("srv/web/package-lock.json", lock)
+        .file(
+            "usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO",
+            b"Metadata-Version: 1.1\nName: six\nVersion: 1.16.0\n",
+        )
+        .bytes();
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write_image(dir.path(), vec![Layer::gzip(&layer).unwrap()]);
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options();
+    opts.cache_dir = Some(cache.path().join("layers"));
+
+    let graph = |image: &vouch_image::ScannedImage| {
+        let name = |id: &vouch_inventory::PackageId| image.inventory.get(id).unwrap().name.clone();
+        let mut edges: Vec<(String, String)> = image
+            .inventory
+            .edges()
+            .map(|(from, to)| (name(from), name(to)))
+            .collect();
+        edges.sort();
+        edges
+    };
+    let read = scan_ref(&reference, &opts).unwrap().remove(0);
+    let cached = scan_ref(&reference, &opts).unwrap().remove(0);
+    assert!(cached.layers[0].cached, "the second scan reads the cache");
+    let image = read.inventory.get(&read.root).unwrap().name.clone();
+    let expected: Vec<(String, String)> = [
+        (image.as_str(), "six"),
+        (image.as_str(), "web"),
+        ("express", "ms"),
+        ("web", "express"),
+        ("web", "left-pad"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
+    let mut expected = expected;
+    expected.sort();
+    assert_eq!(
+        graph(&read),
+        expected,
+        "the lockfile's edges, under its project"
+    );
+    assert_eq!(graph(&cached), expected, "the same graph from the cache");
+}
+
+#[test]
 fn scan_layer_takes_arbitrary_bytes() {
     let catalogers = vouch_image::catalog::all();
     let limits = Limits::default();
