@@ -422,8 +422,12 @@ impl Signer {
             digest: &hash,
             signature: &signature,
         };
-        let tlog = self.log(&entry, signing.verifier()).await?;
-        let timestamp = self.timestamp(&signature).await?;
+        // The log entry and the timestamp are both over the signature, not over each other:
+        // they are requested together, so a file waits for the slower of the two, not both.
+        let (tlog, timestamp) = tokio::try_join!(
+            self.log(&entry, signing.verifier()),
+            self.timestamp(&signature)
+        )?;
         let content = st::bundle::SignatureContent::MessageSignature(
             st::bundle::MessageSignature::new(signature).with_message_digest(
                 st::bundle::MessageDigest::new(
@@ -453,8 +457,10 @@ impl Signer {
         let entry = rekor::Entry::Dsse {
             envelope: &envelope,
         };
-        let tlog = self.log(&entry, signing.verifier()).await?;
-        let timestamp = self.timestamp(&signature).await?;
+        let (tlog, timestamp) = tokio::try_join!(
+            self.log(&entry, signing.verifier()),
+            self.timestamp(&signature)
+        )?;
         let content = st::bundle::SignatureContent::DsseEnvelope(envelope.clone());
         let bundle = self.assemble(&signing, content, tlog, timestamp);
         self.check(bundle, &signing, ArtifactInput::Digest(subject))
