@@ -10,6 +10,7 @@
 
 mod rekor;
 mod retry;
+mod tls;
 
 use crate::key::ManagedKey;
 use crate::{
@@ -351,16 +352,19 @@ fn expected_identity(token: &IdentityToken) -> Option<String> {
 /// The HTTP client type [`http_client`] builds.
 pub type HttpClient = reqwest::Client;
 
-/// The HTTP client vouch talks to the Sigstore services with: rustls on aws-lc-rs, the given
+/// The HTTP client vouch talks to the Sigstore services with: rustls on aws-lc-rs with the
+/// operating system's verifier (built at the first TLS handshake, see [`tls`]), the given
 /// timeouts, vouch's user agent.
 pub fn http_client(
     request_timeout: std::time::Duration,
     connect_timeout: std::time::Duration,
 ) -> Result<reqwest::Client, SignError> {
+    let tls = tls::client_config().map_err(|e| SignError::Internal(format!("TLS: {e}")))?;
     reqwest::Client::builder()
         .timeout(request_timeout)
         .connect_timeout(connect_timeout)
         .user_agent(concat!("vouch/", env!("CARGO_PKG_VERSION")))
+        .tls_backend_preconfigured(tls)
         .build()
         .map_err(|e| SignError::Internal(format!("HTTP client: {e}")))
 }
