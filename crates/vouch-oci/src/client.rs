@@ -4,7 +4,9 @@
 //! <https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md>. The token flow and
 //! blob uploads are `oci-client`'s; manifest reads and writes are made here over the same HTTP
 //! stack, because vouch needs headers `oci-client` does not expose (`ETag`, `If-Match`,
-//! `OCI-Subject`, `Docker-Content-Digest`) and its own digest checks.
+//! `OCI-Subject`, `Docker-Content-Digest`) and its own digest checks. Identity tokens, which
+//! `oci-client`'s token flow cannot send, are exchanged here ([`crate::token_auth`]) and the
+//! access token handed to `oci-client` for uploads.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -12,17 +14,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::secrets::RegistryAuth;
 use oci_client::{Reference, RegistryOperation};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, HeaderValue};
 
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, RegistryCredential};
 use crate::digest::{Sha256, sha256_digest};
 use crate::error::RegistryError;
 use crate::model::{
     AnyManifest, Descriptor, Index, MAX_MANIFEST_BYTES, Manifest, Platform, is_valid_digest,
     media_type,
 };
+use crate::token_auth::{self, Challenged, IdentityTokenError};
 
 /// The manifest media types vouch asks for.
 const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, \
@@ -157,11 +161,26 @@ pub fn select_platform<'a>(index: &'a Index, platform: &Platform) -> Option<&'a 
     })
 }
 
-/// An authorization header value. `Debug` shows the scheme only.
+/// An authorization header value. `Debug` shows the kind only.
 #[derive(Clone)]
 enum AuthHeader {
     None,
     Value(HeaderValue),
+    /// `Bearer` with an access token vouch got for an identity token. `oci-client` cannot get
+    /// one itself, so uploads hand it `token` ([`Registry::push_blob`]).
+    Exchanged {
+        header: HeaderValue,
+        token: String,
+    },
+}
+
+impl AuthHeader {
+    fn header(&self) -> Option<&HeaderValue> {
+        match self {
+            AuthHeader::None => None,
+            AuthHeader::Value(v) | AuthHeader::Exchanged { header: v, .. } => Some(v),
+        }
+    }
 }
 
 impl fmt::Debug for AuthHeader {
@@ -169,6 +188,7 @@ impl fmt::Debug for AuthHeader {
         match self {
             AuthHeader::None => f.write_str("None"),
             AuthHeader::Value(_) => f.write_str("Value(<redacted>)"),
+            AuthHeader::Exchanged { .. } => f.write_str("Exchanged(<redacted>)"),
         }
     }
 }
@@ -190,6 +210,9 @@ pub struct Registry {
 struct Inner {
     oci: oci_client::Client,
     http: reqwest::Client,
+    /// For token services given an identity token: follows no redirect, so the refresh token
+    /// reaches the realm the registry named and no other place.
+    token_http: reqwest::Client,
     credentials: Credentials,
     insecure: Vec<String>,
     auth: Mutex<HashMap<(String, String, bool), AuthHeader>>,
@@ -222,23 +245,35 @@ impl Registry {
             operation: "creating the registry client".to_owned(),
             source,
         })?;
-        let mut http =
-            reqwest::Client::builder().user_agent(concat!("vouch/", env!("CARGO_PKG_VERSION")));
-        if let Some(t) = options.connect_timeout {
-            http = http.connect_timeout(t);
-        }
-        if let Some(t) = options.read_timeout {
-            http = http.read_timeout(t);
-        }
-        let http = http.build().map_err(|source| RegistryError::Transport {
-            method: "BUILD",
-            url: String::new(),
-            source,
-        })?;
+        let builder = || {
+            let mut http =
+                reqwest::Client::builder().user_agent(concat!("vouch/", env!("CARGO_PKG_VERSION")));
+            if let Some(t) = options.connect_timeout {
+                http = http.connect_timeout(t);
+            }
+            if let Some(t) = options.read_timeout {
+                http = http.read_timeout(t);
+            }
+            http
+        };
+        let built = |result: reqwest::Result<reqwest::Client>| {
+            result.map_err(|source| RegistryError::Transport {
+                method: "BUILD",
+                url: String::new(),
+                source,
+            })
+        };
+        let http = built(builder().build())?;
+        let token_http = built(
+            builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build(),
+        )?;
         Ok(Registry {
             inner: Arc::new(Inner {
                 oci,
                 http,
+                token_http,
                 credentials: options.credentials,
                 insecure: options.insecure_registries,
                 auth: Mutex::new(HashMap::new()),
@@ -486,8 +521,22 @@ impl Registry {
         if self.blob_exists(reference, digest).await? {
             return Ok(());
         }
-        // oci-client uploads with the token `authorize` left in its cache.
-        self.authorize(reference, Op::Push, false).await?;
+        // oci-client uploads with the token `authorize` left in its cache. An access token for
+        // an identity token is vouch's: it is handed over before every upload, because
+        // oci-client, holding no credential it can exchange, could not replace it once its cache
+        // let it go. A token given this way costs oci-client no request.
+        if let AuthHeader::Exchanged { token, .. } =
+            self.authorize(reference, Op::Push, false).await?
+        {
+            self.inner
+                .oci
+                .auth(reference, &RegistryAuth::Bearer(token), Op::Push)
+                .await
+                .map_err(|e| RegistryError::Auth {
+                    registry: reference.resolve_registry().to_owned(),
+                    reason: auth_reason(&e),
+                })?;
+        }
         self.inner
             .oci
             .push_blob(reference, bytes.to_vec(), digest)
@@ -691,14 +740,18 @@ impl Registry {
         }
     }
 
-    fn base_url(&self, reference: &Reference) -> String {
+    fn is_insecure(&self, reference: &Reference) -> bool {
         let host = reference.resolve_registry();
-        let scheme = if self.inner.insecure.iter().any(|h| h == host) {
+        self.inner.insecure.iter().any(|h| h == host)
+    }
+
+    fn base_url(&self, reference: &Reference) -> String {
+        let scheme = if self.is_insecure(reference) {
             "http"
         } else {
             "https"
         };
-        format!("{scheme}://{host}")
+        format!("{scheme}://{}", reference.resolve_registry())
     }
 
     fn manifest_url(&self, reference: &Reference, target: &str) -> String {
@@ -749,7 +802,15 @@ impl Registry {
                 registry: registry.clone(),
                 source,
             })?;
-        let oci_auth = credential.to_oci();
+        if let RegistryCredential::IdentityToken { token } = &credential {
+            let header = self.exchange_identity_token(reference, op, token).await?;
+            if let Ok(mut m) = self.inner.auth.lock() {
+                m.insert(key, header.clone());
+            }
+            return Ok(header);
+        }
+        // Every other kind has an `oci-client` form.
+        let oci_auth = credential.to_oci().unwrap_or(RegistryAuth::Anonymous);
         let token = self
             .inner
             .oci
@@ -766,7 +827,7 @@ impl Registry {
                     AuthHeader::Value(v)
                 })
                 .unwrap_or(AuthHeader::None),
-            (None, crate::credentials::RegistryCredential::Basic { username, password }) => {
+            (None, RegistryCredential::Basic { username, password }) => {
                 use base64::Engine;
                 let encoded = base64::engine::general_purpose::STANDARD
                     .encode(format!("{username}:{password}"));
@@ -785,6 +846,77 @@ impl Registry {
         Ok(header)
     }
 
+    /// An access token for `op` on `reference`'s repository, for the identity token `token`:
+    /// the registry's challenge names its token service, which is asked for the scope `op`
+    /// needs (distribution's OAuth2 token flow, see [`crate::token_auth`]).
+    async fn exchange_identity_token(
+        &self,
+        reference: &Reference,
+        op: Op,
+        token: &str,
+    ) -> Result<AuthHeader, RegistryError> {
+        let registry = reference.resolve_registry().to_owned();
+        let failed = |source: IdentityTokenError| RegistryError::IdentityToken {
+            registry: registry.clone(),
+            source,
+        };
+        let url = format!("{}/v2/", self.base_url(reference));
+        let response =
+            self.inner
+                .http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|source| RegistryError::Transport {
+                    method: "GET",
+                    url: url.clone(),
+                    source: source.without_url(),
+                })?;
+        if response.status().is_success() {
+            // The registry asks for no credentials: none are sent, as `oci-client` does for
+            // the other kinds.
+            return Ok(AuthHeader::None);
+        }
+        let response = check_status(response, "GET", &url, &[StatusCode::UNAUTHORIZED]).await?;
+        let challenged = token_auth::challenge(
+            response
+                .headers()
+                .get_all(reqwest::header::WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        );
+        let challenge = match challenged {
+            Challenged::Bearer(challenge) => challenge,
+            Challenged::Other(scheme) => {
+                return Err(failed(IdentityTokenError::NotTokenAuth {
+                    found: scheme.map_or_else(|| "none".to_owned(), |s| format!("`{s}`")),
+                }));
+            }
+        };
+        let realm = token_auth::check_realm(&challenge.realm, self.is_insecure(reference))
+            .map_err(failed)?;
+        let scope = token_auth::repository_scope(reference.repository(), op == Op::Push);
+        let access = token_auth::exchange(
+            &self.inner.token_http,
+            &realm,
+            challenge.service.as_deref(),
+            &scope,
+            token,
+        )
+        .await
+        .map_err(failed)?;
+        let mut header = HeaderValue::from_str(&format!("Bearer {access}")).map_err(|_| {
+            failed(IdentityTokenError::BadAnswer {
+                realm: realm.to_string(),
+            })
+        })?;
+        header.set_sensitive(true);
+        Ok(AuthHeader::Exchanged {
+            header,
+            token: access,
+        })
+    }
+
     /// Sends a request with authorization; on 401 the token is fetched anew once (tokens expire).
     async fn send(
         &self,
@@ -800,8 +932,8 @@ impl Registry {
             attempt += 1;
             let auth = self.authorize(reference, op, refresh).await?;
             let mut request = build(&self.inner.http);
-            if let AuthHeader::Value(v) = auth {
-                request = request.header(AUTHORIZATION, v);
+            if let Some(v) = auth.header() {
+                request = request.header(AUTHORIZATION, v.clone());
             }
             let response = match request.send().await {
                 Ok(response) => response,

@@ -32,6 +32,13 @@ pub enum RegistryCredential {
         /// Password or token.
         password: String,
     },
+    /// An identity token: an OAuth2 refresh token for the registry's token service, which
+    /// `docker login` stores (`identitytoken`, or a helper's `<token>` user) when the service
+    /// hands one out. vouch exchanges it for an access token per repository and operation.
+    IdentityToken {
+        /// The refresh token.
+        token: String,
+    },
 }
 
 impl fmt::Debug for RegistryCredential {
@@ -43,17 +50,24 @@ impl fmt::Debug for RegistryCredential {
                 .field("username", username)
                 .field("password", &"<redacted>")
                 .finish(),
+            RegistryCredential::IdentityToken { .. } => f
+                .debug_struct("IdentityToken")
+                .field("token", &"<redacted>")
+                .finish(),
         }
     }
 }
 
 impl RegistryCredential {
-    pub(crate) fn to_oci(&self) -> oci_client::secrets::RegistryAuth {
+    /// The credential in `oci-client`'s terms, for its token flow; `None` for an identity
+    /// token, which that flow cannot send (see [`crate::token_auth`]).
+    pub(crate) fn to_oci(&self) -> Option<oci_client::secrets::RegistryAuth> {
         match self {
-            RegistryCredential::Anonymous => oci_client::secrets::RegistryAuth::Anonymous,
-            RegistryCredential::Basic { username, password } => {
-                oci_client::secrets::RegistryAuth::Basic(username.clone(), password.clone())
-            }
+            RegistryCredential::Anonymous => Some(oci_client::secrets::RegistryAuth::Anonymous),
+            RegistryCredential::Basic { username, password } => Some(
+                oci_client::secrets::RegistryAuth::Basic(username.clone(), password.clone()),
+            ),
+            RegistryCredential::IdentityToken { .. } => None,
         }
     }
 }
@@ -111,12 +125,6 @@ pub enum CredentialsError {
         /// What happened (never the helper's output, which may hold a secret).
         reason: String,
     },
-    /// The credential is an identity (refresh) token, which vouch cannot exchange yet.
-    #[error(
-        "the credential for `{0}` is an identity token; vouch supports user name and password \
-         credentials only (run `docker login` with a password or access token)"
-    )]
-    IdentityToken(String),
 }
 
 #[derive(Deserialize, Default)]
@@ -209,12 +217,12 @@ impl Credentials {
         else {
             return Ok(RegistryCredential::Anonymous);
         };
-        if entry
-            .identity_token
-            .as_deref()
-            .is_some_and(|t| !t.is_empty())
-        {
-            return Err(CredentialsError::IdentityToken(registry.to_owned()));
+        // `docker login` keeps the user name in `auth` (with an empty password) beside an
+        // identity token; the token is the credential.
+        if let Some(token) = entry.identity_token.as_deref().filter(|t| !t.is_empty()) {
+            return Ok(RegistryCredential::IdentityToken {
+                token: token.to_owned(),
+            });
         }
         if let (Some(username), Some(password)) = (&entry.username, &entry.password) {
             return Ok(RegistryCredential::Basic {
@@ -293,8 +301,16 @@ impl Credentials {
         }
         let answer: HelperAnswer = serde_json::from_slice(&output.stdout)
             .map_err(|_| fail("its answer is not the helper protocol's JSON".to_owned()))?;
+        // The helper protocol marks an identity token with the user name `<token>`.
         if answer.username == "<token>" {
-            return Err(CredentialsError::IdentityToken(registry.to_owned()));
+            if answer.secret.is_empty() {
+                return Err(fail(
+                    "its answer names an identity token but the secret is empty".to_owned(),
+                ));
+            }
+            return Ok(Some(RegistryCredential::IdentityToken {
+                token: answer.secret,
+            }));
         }
         Ok(Some(RegistryCredential::Basic {
             username: answer.username,
@@ -385,6 +401,40 @@ mod tests {
         assert_eq!(
             missing.resolve("registry.example").unwrap(),
             RegistryCredential::Anonymous
+        );
+    }
+
+    #[test]
+    fn identity_tokens_from_auths_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        // As `docker login` writes it: the user name in `auth` with an empty password.
+        let auth = STANDARD.encode("alice:");
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"auths":{{"r.example":{{"auth":"{auth}","identitytoken":"rt-secret-1"}},
+                "empty.example":{{"auth":"{auth}","identitytoken":""}}}}}}"#
+            ),
+        )
+        .unwrap();
+        let creds = Credentials::docker_config(&path);
+        let found = creds.resolve("r.example").unwrap();
+        assert_eq!(
+            found,
+            RegistryCredential::IdentityToken {
+                token: "rt-secret-1".into()
+            }
+        );
+        assert!(!format!("{found:?}").contains("rt-secret-1"));
+        assert!(found.to_oci().is_none());
+        // An empty identity token is no identity token: the `auth` entry applies.
+        assert_eq!(
+            creds.resolve("empty.example").unwrap(),
+            RegistryCredential::Basic {
+                username: "alice".into(),
+                password: String::new()
+            }
         );
     }
 

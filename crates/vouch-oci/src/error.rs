@@ -3,6 +3,7 @@
 
 use crate::credentials::CredentialsError;
 use crate::model::ManifestError;
+use crate::token_auth::IdentityTokenError;
 
 /// A registry operation that failed.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +28,15 @@ pub enum RegistryError {
         /// Why.
         #[source]
         source: CredentialsError,
+    },
+    /// An identity token could not be exchanged for an access token.
+    #[error("could not get an access token for `{registry}` with its identity token")]
+    IdentityToken {
+        /// The registry.
+        registry: String,
+        /// What went wrong.
+        #[source]
+        source: IdentityTokenError,
     },
     /// The registry's token service refused us.
     #[error("authentication to `{registry}` failed: {reason}")]

@@ -10,6 +10,7 @@
 //!   date on registries without the referrers API, and cosign's legacy `.sig`/`.att` tags.
 //! - [`discover`]: what is attached to an image, over all three layouts.
 //! - [`layout`]: pushing an OCI image layout directory to a registry.
+//! - [`token_auth`]: identity tokens (OAuth2 refresh tokens) exchanged for access tokens.
 //!
 //! Specifications: OCI distribution-spec v1.1
 //! (<https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md>), in particular
@@ -35,6 +36,7 @@ pub mod layout;
 pub mod model;
 #[doc(hidden)]
 pub mod testing;
+pub mod token_auth;
 
 pub use client::{
     BlobStream, ClientOptions, FetchedManifest, PushedManifest, Registry, ResolvedImage,
@@ -43,3 +45,4 @@ pub use client::{
 pub use credentials::{Credentials, CredentialsError, RegistryCredential};
 pub use error::RegistryError;
 pub use oci_client::Reference;
+pub use token_auth::IdentityTokenError;

@@ -1,6 +1,7 @@
 //! A throwaway registry for tests: Debian's `docker-registry` (CNCF distribution 2.8, which has
 //! no referrers API, so the referrers tag schema path runs) on a free loopback port, storing in
-//! a temporary directory, killed on drop.
+//! a temporary directory, killed on drop. Anonymous, with htpasswd (basic) authentication, or
+//! with token authentication against a token service the test runs ([`TokenAuth`]).
 //!
 //! Hidden from the documentation: it is for this crate's tests and the CLI's. Tests that get
 //! [`TestRegistryError::Missing`] should print its message and return (skip).
@@ -41,6 +42,27 @@ impl From<std::io::Error> for TestRegistryError {
     }
 }
 
+/// How a test registry authenticates with token authentication: it sends clients to the token
+/// service at `realm` and accepts the JWTs that service signs with a key certified by
+/// `root_certificates` (distribution's `auth.token` configuration).
+#[derive(Debug, Clone)]
+pub struct TokenAuth {
+    /// The token service's URL, sent in the registry's `Bearer` challenge.
+    pub realm: String,
+    /// The registry's name at the token service: the challenge's `service` and the JWTs' `aud`.
+    pub service: String,
+    /// The JWTs' `iss`.
+    pub issuer: String,
+    /// PEM certificates that the chain in a JWT's `x5c` header must lead to.
+    pub root_certificates: String,
+}
+
+enum Auth<'a> {
+    None,
+    Htpasswd(&'a str, &'a str),
+    Token(&'a TokenAuth),
+}
+
 /// A running `docker-registry`.
 #[derive(Debug)]
 pub struct TestRegistry {
@@ -52,7 +74,7 @@ pub struct TestRegistry {
 impl TestRegistry {
     /// A registry without authentication.
     pub fn start() -> Result<TestRegistry, TestRegistryError> {
-        TestRegistry::start_inner(None)
+        TestRegistry::start_inner(Auth::None)
     }
 
     /// A registry that requires HTTP basic authentication as `username`/`password` (bcrypt
@@ -61,13 +83,19 @@ impl TestRegistry {
         username: &str,
         password: &str,
     ) -> Result<TestRegistry, TestRegistryError> {
-        TestRegistry::start_inner(Some((username, password)))
+        TestRegistry::start_inner(Auth::Htpasswd(username, password))
     }
 
-    fn start_inner(auth: Option<(&str, &str)>) -> Result<TestRegistry, TestRegistryError> {
+    /// A registry that requires token authentication from the token service `auth` names,
+    /// which the test runs.
+    pub fn start_with_token_auth(auth: &TokenAuth) -> Result<TestRegistry, TestRegistryError> {
+        TestRegistry::start_inner(Auth::Token(auth))
+    }
+
+    fn start_inner(auth: Auth<'_>) -> Result<TestRegistry, TestRegistryError> {
         let dir = tempfile::tempdir()?;
         let auth_yaml = match auth {
-            Some((user, password)) => {
+            Auth::Htpasswd(user, password) => {
                 let output = Command::new("htpasswd")
                     .args(["-B", "-b", "-n", user, password])
                     .stderr(Stdio::null())
@@ -89,7 +117,21 @@ impl TestRegistry {
                     path.display()
                 )
             }
-            None => String::new(),
+            Auth::Token(token) => {
+                let bundle = dir.path().join("token-roots.pem");
+                fs_err::write(&bundle, &token.root_certificates)?;
+                // JSON strings are YAML scalars, whatever characters the values hold.
+                let quote = |v: &str| serde_json::Value::from(v).to_string();
+                format!(
+                    "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    \
+                     rootcertbundle: {}\n",
+                    quote(&token.realm),
+                    quote(&token.service),
+                    quote(&token.issuer),
+                    quote(&bundle.display().to_string()),
+                )
+            }
+            Auth::None => String::new(),
         };
         let mut last_error = String::new();
         // The free port is found by binding port 0 and letting it go; another process may take

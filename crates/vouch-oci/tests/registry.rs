@@ -698,6 +698,222 @@ async fn basic_auth_from_docker_config_and_helper() {
     );
 }
 
+/// A registry with token authentication (distribution 2.8 verifying the JWTs of a token service
+/// this test runs) and an identity token: from the `identitytoken` of a Docker config file and
+/// from a credential helper's `<token>` answer, vouch exchanges it for access tokens with the
+/// scope each operation needs, and pushes and pulls. A token service that answers `token`
+/// instead of `access_token` works too; a wrong refresh token, a token service that redirects
+/// and one that answers without a token are errors that say so, and no error carries either
+/// refresh token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identity_token_from_docker_config_and_helper() {
+    use common::token_service::{Answer, SERVICE, TokenService};
+    use vouch_oci::IdentityTokenError;
+    use vouch_oci::testing::{TestRegistry, TestRegistryError};
+
+    const REFRESH: &str = "vouch-test-refresh-token-7f3a9c";
+    const WRONG: &str = "vouch-test-wrong-refresh-token-51be";
+    let tokens = TokenService::start(REFRESH).await;
+    let server = match TestRegistry::start_with_token_auth(tokens.auth()) {
+        Ok(s) => s,
+        Err(e @ TestRegistryError::Missing { .. }) => {
+            eprintln!("{e}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let reference = server.reference("private/app:v1").unwrap();
+    let chain = |err: &RegistryError| {
+        let mut text = format!("{err:?}");
+        let mut source: Option<&dyn std::error::Error> = Some(err);
+        while let Some(e) = source {
+            text.push_str(&format!("\n{e}"));
+            source = e.source();
+        }
+        text
+    };
+
+    // Without credentials the token service gives nothing (it serves no anonymous access).
+    let anonymous = server.client(Credentials::anonymous()).unwrap();
+    assert!(anonymous.resolve(&reference).await.is_err());
+    tokens.take_seen();
+
+    // `docker login` against a token service that hands out refresh tokens writes this.
+    use base64::Engine;
+    let dir = server.scratch().join("docker");
+    std::fs::create_dir_all(&dir).unwrap();
+    let write_config = |name: &str, token: &str| {
+        let path = dir.join(name);
+        let auth = base64::engine::general_purpose::STANDARD.encode("alice:");
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"auths":{{"{}":{{"auth":"{auth}","identitytoken":"{token}"}}}}}}"#,
+                server.host()
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let config = write_config("config.json", REFRESH);
+    let client = server.client(Credentials::docker_config(&config)).unwrap();
+    let image = push_image(&client, &reference, &linux_amd64(), "identity").await;
+    assert_eq!(client.resolve(&reference).await.unwrap(), image.digest);
+    let layer = &image.manifest.layers[0];
+    assert_eq!(
+        client.fetch_blob(&reference, layer, 1 << 20).await.unwrap(),
+        image.layer
+    );
+    let seen = tokens.take_seen();
+    assert!(!seen.is_empty());
+    for request in &seen {
+        assert_eq!(request["grant_type"], "refresh_token");
+        assert_eq!(request["refresh_token"], "known");
+        assert_eq!(request["client_id"], "vouch");
+        assert_eq!(request["service"], SERVICE);
+    }
+    let scopes: BTreeSet<&str> = seen.iter().map(|r| r["scope"].as_str()).collect();
+    assert_eq!(
+        scopes,
+        BTreeSet::from([
+            "repository:private/app:pull",
+            "repository:private/app:pull,push"
+        ])
+    );
+
+    // A credential helper that answers with an identity token (user name `<token>`), and a
+    // token service that calls the access token `token`.
+    tokens.set_answer(Answer::Token);
+    let helpers = server.scratch().join("helpers");
+    std::fs::create_dir_all(&helpers).unwrap();
+    let helper = helpers.join("docker-credential-vouchtoken");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread server\nif [ \"$server\" = \"{}\" ]; then\n  \
+             echo '{{\"ServerURL\":\"'$server'\",\"Username\":\"<token>\",\"Secret\":\"{REFRESH}\"}}'\n\
+             else\n  echo 'credentials not found in native keychain'; exit 1\nfi\n",
+            server.host()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let helper_config = dir.join("helper.json");
+    std::fs::write(
+        &helper_config,
+        format!(r#"{{"credHelpers":{{"{}":"vouchtoken"}}}}"#, server.host()),
+    )
+    .unwrap();
+    let helper_client = server
+        .client(Credentials::docker_config(&helper_config).with_helper_dir(&helpers))
+        .unwrap();
+    assert_eq!(
+        helper_client.resolve(&reference).await.unwrap(),
+        image.digest
+    );
+    assert_eq!(
+        helper_client
+            .fetch_blob(&reference, layer, 1 << 20)
+            .await
+            .unwrap(),
+        image.layer
+    );
+    tokens.set_answer(Answer::AccessToken);
+
+    // A wrong refresh token: refused by the token service, which echoes it; vouch does not.
+    let wrong_client = server
+        .client(Credentials::docker_config(write_config(
+            "wrong.json",
+            WRONG,
+        )))
+        .unwrap();
+    let err = wrong_client.resolve(&reference).await.unwrap_err();
+    let RegistryError::IdentityToken { registry, source } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(registry, server.host());
+    assert!(
+        matches!(
+            source,
+            IdentityTokenError::Refused { status: 400, reason, .. }
+                if reason.starts_with("invalid_grant")
+        ),
+        "{source:?}"
+    );
+    let text = chain(&err);
+    assert!(text.contains(server.host()), "{text}");
+    assert!(text.contains(&tokens.auth().realm), "{text}");
+    assert!(text.contains("refused the identity token"), "{text}");
+    assert!(text.contains("docker login"), "{text}");
+    assert!(!text.contains(WRONG) && !text.contains(REFRESH), "{text}");
+    // Nor can it push.
+    let err = wrong_client
+        .push_blob(
+            &reference,
+            media_type::OCI_LAYER_TAR,
+            b"never stored".to_vec(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RegistryError::IdentityToken { .. }),
+        "{err:?}"
+    );
+    assert!(!chain(&err).contains(WRONG));
+
+    // A token service that redirects: the refresh token is not sent on.
+    tokens.set_answer(Answer::Redirect);
+    let err = server
+        .client(Credentials::docker_config(&config))
+        .unwrap()
+        .resolve(&reference)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            RegistryError::IdentityToken {
+                source: IdentityTokenError::Redirected { status: 307, .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        tokens.take_seen().iter().all(|r| !r.contains_key("path")),
+        "the redirect was followed"
+    );
+
+    // A token service that says yes but gives no token.
+    tokens.set_answer(Answer::Nothing);
+    let err = server
+        .client(Credentials::docker_config(&config))
+        .unwrap()
+        .resolve(&reference)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            RegistryError::IdentityToken {
+                source: IdentityTokenError::NoToken { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = chain(&err);
+    assert!(
+        text.contains("neither `access_token` nor `token`"),
+        "{text}"
+    );
+    assert!(!text.contains(REFRESH), "{text}");
+}
+
 /// An OCI image layout directory is pushed whole (blobs, manifest) and tagged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_oci_layout_directory() {

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod token_service;
+
 use std::collections::BTreeMap;
 
 use vouch_oci::Reference;
