@@ -47,6 +47,23 @@ impl Read for Trickle<'_> {
 }
 
 /// Runs cataloger `name` over `data` as the file `path` with `mode`, asserting it wants it.
+/// The findings' dependency edges by package name, sorted.
+fn edges(out: &Findings) -> Vec<(String, String)> {
+    let mut named: Vec<(String, String)> = out
+        .edges
+        .iter()
+        .map(|&(a, b)| (out.packages[a].name.clone(), out.packages[b].name.clone()))
+        .collect();
+    named.sort();
+    named
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
 fn run(name: &str, path: &str, mode: u32, data: &[u8]) -> Result<Findings, CatalogError> {
     run_trickle(name, path, mode, data, usize::MAX)
 }
@@ -230,6 +247,17 @@ fn go_synthetic_buildinfo() {
             Source::Path {
                 path: "../local".into()
             }
+        );
+
+        // The main module depends on every module linked in and on the standard library.
+        assert_eq!(
+            edges(&out),
+            pairs(&[
+                ("example.com/tool", "example.com/local"),
+                ("example.com/tool", "github.com/pkg/errors"),
+                ("example.com/tool", "golang.org/x/sys"),
+                ("example.com/tool", "stdlib"),
+            ])
         );
     }
 }
@@ -908,6 +936,16 @@ fn auditable_synthetic_elf() {
         let derive = pkg(&out, "serde_derive");
         assert_eq!(derive.scope, vouch_inventory::Scope::Dev);
         assert_eq!(pkg(&out, "forked").purl, None);
+        assert_eq!(
+            edges(&out),
+            pairs(&[
+                ("mytool", "forked"),
+                ("mytool", "serde"),
+                ("mytool", "serde_derive"),
+                ("serde", "serde_derive"),
+            ]),
+            "the `dependencies` indices"
+        );
     }
 }
 
@@ -1025,6 +1063,7 @@ fn auditable_real_binary() {
     assert_eq!(prop(app, "vouch:rust-root"), Some("true"));
     assert_eq!(pkg(&out, "auditdep").version.as_deref(), Some("0.2.0"));
     assert_eq!(out.packages.len(), 2, "{:#?}", out.packages);
+    assert_eq!(edges(&out), pairs(&[("auditapp", "auditdep")]));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
 //! the section holds zlib-compressed JSON `{"packages": [{"name", "version", "source", "kind",
 //! "dependencies": [indices], "root"}]}`. ELF: the System V gABI
 //! (<https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html>, section header table and
-//! `e_shstrndx`). Only ELF is read here; the same section in Mach-O and PE files is not.
+//! `e_shstrndx`). Only ELF is read here; the same section in Mach-O and PE files is not. The
+//! `dependencies` indices become the dependency graph under the root crate.
 //!
 //! Section headers sit at the end of an ELF file, so a stream cannot be parsed front to back.
 //! `.dep-v0` is not loaded at run time, and linkers place sections that are not loaded after
@@ -176,8 +177,18 @@ impl Cataloger for AuditableCataloger {
         if audit.packages.len() > MAX_PACKAGES {
             return Err(malformed(format!("more than {MAX_PACKAGES} packages")));
         }
-        for raw in &audit.packages {
+        let first = out.packages.len();
+        let count = audit.packages.len();
+        for (i, raw) in audit.packages.iter().enumerate() {
             out.packages.push(package(raw, &shown, self.name()));
+            // `dependencies` are indices into `packages`; one out of range or pointing at the
+            // package itself is not an edge.
+            out.edges.extend(
+                raw.dependencies
+                    .iter()
+                    .filter(|&&d| d < count && d != i)
+                    .map(|&d| (first + i, first + d)),
+            );
         }
         Ok(())
     }
@@ -447,6 +458,8 @@ struct RawPackage {
     kind: Option<String>,
     #[serde(default)]
     root: bool,
+    #[serde(default)]
+    dependencies: Vec<usize>,
 }
 
 fn package(raw: &RawPackage, shown: &str, cataloger: &str) -> Package {

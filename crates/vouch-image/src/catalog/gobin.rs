@@ -483,8 +483,12 @@ fn packages(
     stdlib
         .properties
         .insert(props::CATALOGER.to_owned(), cataloger.to_owned());
+    let stdlib_at = out.packages.len();
     out.packages.push(stdlib);
 
+    // The build information lists every module linked in, without the graph between them:
+    // the main module depends on each of them and on the standard library.
+    let mut main_at = None;
     if let Some(main) = &info.main {
         let mut p = module_package(main, &shown, cataloger);
         if p.version.as_deref() == Some("(devel)") {
@@ -502,6 +506,7 @@ fn packages(
             p.properties
                 .insert(format!("{GO_BUILD_PREFIX}{k}"), v.clone());
         }
+        main_at = Some(out.packages.len());
         out.packages.push(p);
     } else if !info.deps.is_empty() {
         out.warnings.push(format!(
@@ -509,7 +514,13 @@ fn packages(
         ));
     }
     for dep in &info.deps {
+        if let Some(main) = main_at {
+            out.edges.push((main, out.packages.len()));
+        }
         out.packages.push(module_package(dep, &shown, cataloger));
+    }
+    if let Some(main) = main_at {
+        out.edges.push((main, stdlib_at));
     }
 }
 
