@@ -949,6 +949,183 @@ fn auditable_synthetic_elf() {
     }
 }
 
+/// A minimal PE32+ executable, written from the PE/COFF specification: the MS-DOS header
+/// pointing at `PE\0\0`, the COFF header, an empty optional header of the PE32+ size, and two
+/// sections, `.text` and `.dep-v0`, each padded to a 0x200 file alignment.
+fn pe_with_dep_v0(section: &[u8]) -> Vec<u8> {
+    let align = |n: usize| n.div_ceil(0x200) * 0x200;
+    let mut f = vec![0u8; 0x80];
+    f[..2].copy_from_slice(b"MZ");
+    f[0x3c..0x40].copy_from_slice(&0x80u32.to_le_bytes());
+    f.extend_from_slice(b"PE\0\0");
+    let mut coff = [0u8; 20];
+    coff[0..2].copy_from_slice(&0x8664u16.to_le_bytes()); // AMD64
+    coff[2..4].copy_from_slice(&2u16.to_le_bytes());
+    coff[16..18].copy_from_slice(&240u16.to_le_bytes());
+    coff[18..20].copy_from_slice(&0x22u16.to_le_bytes()); // executable, large address aware
+    f.extend_from_slice(&coff);
+    let mut optional = vec![0u8; 240];
+    optional[0..2].copy_from_slice(&0x20bu16.to_le_bytes()); // PE32+
+    f.extend_from_slice(&optional);
+    let entry = |name: &[u8], vsize: usize, raw: usize, at: usize| {
+        let mut e = [0u8; 40];
+        e[..name.len()].copy_from_slice(name);
+        e[8..12].copy_from_slice(&u32::try_from(vsize).unwrap().to_le_bytes());
+        e[16..20].copy_from_slice(&u32::try_from(raw).unwrap().to_le_bytes());
+        e[20..24].copy_from_slice(&u32::try_from(at).unwrap().to_le_bytes());
+        e
+    };
+    f.extend_from_slice(&entry(b".text", 0x10, 0x200, 0x400));
+    f.extend_from_slice(&entry(
+        b".dep-v0",
+        section.len(),
+        align(section.len()),
+        0x600,
+    ));
+    f.resize(0x400, 0);
+    f.extend_from_slice(&[0xc3; 0x200]);
+    f.extend_from_slice(section);
+    f.resize(0x600 + align(section.len()), 0);
+    f
+}
+
+/// A minimal Mach-O executable, written from `<mach-o/loader.h>`: a `__TEXT` segment without
+/// sections and a `__DATA` segment holding `.dep-v0`, whose content starts at 0x1000.
+fn macho_with_dep_v0(section: &[u8], is64: bool, big_endian: bool) -> Vec<u8> {
+    let u32b = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let u64b = |v: u64| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let (header, segment, entry, cmd) = if is64 {
+        (32, 72, 80, 0x19u32)
+    } else {
+        (28, 56, 68, 0x1u32)
+    };
+    let name16 = |n: &str| {
+        let mut b = [0u8; 16];
+        b[..n.len()].copy_from_slice(n.as_bytes());
+        b
+    };
+    let seg = |name: &str, sections: &[Vec<u8>]| {
+        let mut c = Vec::new();
+        c.extend_from_slice(&u32b(cmd));
+        c.extend_from_slice(&u32b(
+            u32::try_from(segment + entry * sections.len()).unwrap(),
+        ));
+        c.extend_from_slice(&name16(name));
+        c.resize(if is64 { 64 } else { 48 }, 0);
+        c.extend_from_slice(&u32b(u32::try_from(sections.len()).unwrap()));
+        c.extend_from_slice(&u32b(0));
+        for s in sections {
+            c.extend_from_slice(s);
+        }
+        c
+    };
+    let mut dep = Vec::new();
+    dep.extend_from_slice(&name16(".dep-v0"));
+    dep.extend_from_slice(&name16("__DATA"));
+    if is64 {
+        dep.extend_from_slice(&u64b(0x1_0000_1000));
+        dep.extend_from_slice(&u64b(section.len() as u64));
+    } else {
+        dep.extend_from_slice(&u32b(0x1000));
+        dep.extend_from_slice(&u32b(u32::try_from(section.len()).unwrap()));
+    }
+    dep.extend_from_slice(&u32b(0x1000));
+    dep.resize(entry, 0);
+    let commands = [seg("__TEXT", &[]), seg("__DATA", &[dep])];
+    let sizeofcmds: usize = commands.iter().map(Vec::len).sum();
+    let mut f = Vec::new();
+    let magic: u32 = if is64 { 0xfeed_facf } else { 0xfeed_face };
+    f.extend_from_slice(&u32b(magic));
+    f.extend_from_slice(&u32b(if is64 { 0x0100_000c } else { 0x12 })); // arm64, ppc
+    f.extend_from_slice(&u32b(0));
+    f.extend_from_slice(&u32b(2)); // MH_EXECUTE
+    f.extend_from_slice(&u32b(2));
+    f.extend_from_slice(&u32b(u32::try_from(sizeofcmds).unwrap()));
+    f.resize(header, 0);
+    for c in &commands {
+        f.extend_from_slice(c);
+    }
+    f.resize(0x1000, 0);
+    f.extend_from_slice(section);
+    f
+}
+
+#[test]
+fn auditable_pe_and_macho() {
+    let name = "rust-cargo-auditable";
+    let section = zlib(AUDIT_JSON.as_bytes());
+    let files = [
+        ("Files/app/mytool.exe", 0o644, pe_with_dep_v0(&section)),
+        (
+            "usr/local/bin/mytool",
+            0o755,
+            macho_with_dep_v0(&section, true, false),
+        ),
+        (
+            "usr/local/bin/mytool32",
+            0o755,
+            macho_with_dep_v0(&section, false, true),
+        ),
+    ];
+    for (path, mode, bytes) in &files {
+        for step in [usize::MAX, 7] {
+            let out = run_trickle(name, path, *mode, bytes, step).unwrap();
+            assert!(out.warnings.is_empty(), "{path}: {:?}", out.warnings);
+            assert_eq!(out.packages.len(), 4, "{path}");
+            assert_eq!(purl(pkg(&out, "serde")), "pkg:cargo/serde@1.0.197");
+            assert_eq!(prop(pkg(&out, "mytool"), "vouch:rust-root"), Some("true"));
+            assert_eq!(
+                edges(&out),
+                pairs(&[
+                    ("mytool", "forked"),
+                    ("mytool", "serde"),
+                    ("mytool", "serde_derive"),
+                    ("serde", "serde_derive"),
+                ]),
+                "{path}"
+            );
+        }
+    }
+
+    // Without the section, or not a PE file at all: nothing found, nothing to say.
+    let mut other = pe_with_dep_v0(&section);
+    other[0x80 + 24 + 240 + 40..][..8].copy_from_slice(b".data\0\0\0");
+    let out = run(name, "a.exe", 0o644, &other).unwrap();
+    assert!(out.packages.is_empty() && out.warnings.is_empty());
+    let mut dos = vec![0u8; 256];
+    dos[..2].copy_from_slice(b"MZ");
+    dos[0x3c..0x40].copy_from_slice(&0x4000u32.to_le_bytes());
+    let out = run(name, "old.exe", 0o755, &dos).unwrap();
+    assert!(out.packages.is_empty() && out.warnings.is_empty());
+
+    // A section running past the end of the file, a load command larger than the commands:
+    // errors saying so.
+    let mut cut = pe_with_dep_v0(&section);
+    cut.truncate(0x600 + 10);
+    let err = run(name, "a.exe", 0o644, &cut).unwrap_err();
+    assert!(
+        err.to_string().contains("past the end of the file"),
+        "{err}"
+    );
+    let mut bad = macho_with_dep_v0(&section, true, false);
+    bad[32 + 4..32 + 8].copy_from_slice(&0xffffu32.to_le_bytes());
+    let err = run(name, "bin/m", 0o755, &bad).unwrap_err();
+    assert!(err.to_string().contains("load command at byte 32"), "{err}");
+    assert!(err.to_string().contains("bin/m"), "{err}");
+}
+
 #[test]
 fn auditable_edge_cases() {
     let name = "rust-cargo-auditable";

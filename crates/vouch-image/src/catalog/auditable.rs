@@ -6,8 +6,9 @@
 //! the section holds zlib-compressed JSON `{"packages": [{"name", "version", "source", "kind",
 //! "dependencies": [indices], "root"}]}`. ELF: the System V gABI
 //! (<https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html>, section header table and
-//! `e_shstrndx`). Only ELF is read here; the same section in Mach-O and PE files is not. The
-//! `dependencies` indices become the dependency graph under the root crate.
+//! `e_shstrndx`). PE and Mach-O files keep their section tables at the front and are read by
+//! [`front_sections`]. The `dependencies` indices become the dependency graph under the root
+//! crate.
 //!
 //! Section headers sit at the end of an ELF file, so a stream cannot be parsed front to back.
 //! `.dep-v0` is not loaded at run time, and linkers place sections that are not loaded after
@@ -22,7 +23,7 @@ use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Package, PackageUrl, Scope, Source};
 
 use super::bytes::Endian;
-use super::{CatalogError, Cataloger, FileInfo, Findings, props};
+use super::{CatalogError, Cataloger, FileInfo, Findings, front_sections, props};
 
 /// The catalogers of this module.
 pub fn catalogers() -> Vec<Box<dyn Cataloger>> {
@@ -65,7 +66,10 @@ impl Cataloger for AuditableCataloger {
     }
 
     fn wants(&self, file: &FileInfo<'_>) -> bool {
-        file.is_executable() && file.size >= 64
+        // Windows image layers do not always carry execute bits: PE files go by their name too.
+        let name = file.file_name().to_ascii_lowercase();
+        (file.is_executable() || name.ends_with(".exe") || name.ends_with(".dll"))
+            && file.size >= 64
     }
 
     fn catalog(
@@ -89,7 +93,17 @@ impl Cataloger for AuditableCataloger {
             pos: 0,
         };
         let mut ident = [0u8; 64];
-        if read_full(&mut stream, &mut ident).map_err(io)? < 64 || !ident.starts_with(b"\x7fELF") {
+        let read = read_full(&mut stream, &mut ident).map_err(io)?;
+        let ident_read = ident.get(..read).unwrap_or_default();
+        if let Some(format) = front_sections::detect(ident_read) {
+            return match read_front_section(format, ident_read, &mut stream, file.size) {
+                Ok(Some(compressed)) => record(&compressed, &shown, self.name(), out),
+                Ok(None) => Ok(()),
+                Err(Failure::Io(e)) => Err(io(e)),
+                Err(Failure::Malformed(m)) => Err(malformed(m)),
+            };
+        }
+        if read < 64 || !ident.starts_with(b"\x7fELF") {
             return Ok(());
         }
         let Some(header) = Header::parse(&ident) else {
@@ -171,27 +185,109 @@ impl Cataloger for AuditableCataloger {
         let compressed = tail
             .read_at(offset - base, size)
             .map_err(|e| malformed(format!("`.dep-v0`: {e}")))?;
-        let json = inflate(&compressed).map_err(malformed)?;
-        let audit: Audit = serde_json::from_slice(&json)
-            .map_err(|e| malformed(format!("`.dep-v0` is not cargo-auditable JSON: {e}")))?;
-        if audit.packages.len() > MAX_PACKAGES {
-            return Err(malformed(format!("more than {MAX_PACKAGES} packages")));
-        }
-        let first = out.packages.len();
-        let count = audit.packages.len();
-        for (i, raw) in audit.packages.iter().enumerate() {
-            out.packages.push(package(raw, &shown, self.name()));
-            // `dependencies` are indices into `packages`; one out of range or pointing at the
-            // package itself is not an edge.
-            out.edges.extend(
-                raw.dependencies
-                    .iter()
-                    .filter(|&&d| d < count && d != i)
-                    .map(|&d| (first + i, first + d)),
-            );
-        }
-        Ok(())
+        record(&compressed, &shown, self.name(), out)
     }
+}
+
+/// Why a PE or Mach-O file's section was not read.
+enum Failure {
+    Io(std::io::Error),
+    Malformed(String),
+}
+
+/// The compressed `.dep-v0` of a PE or Mach-O file, whose first bytes (`ident`) were read:
+/// the headers are read up to the section table, then the stream is skipped to the section.
+fn read_front_section<R: Read>(
+    format: front_sections::Format,
+    ident: &[u8],
+    stream: &mut Stream<R>,
+    file_size: u64,
+) -> Result<Option<Vec<u8>>, Failure> {
+    let mut head = ident.to_vec();
+    let (offset, size) = loop {
+        match front_sections::find(format, &head, file_size).map_err(Failure::Malformed)? {
+            front_sections::Headers::Absent => return Ok(None),
+            front_sections::Headers::Found { offset, size } => break (offset, size),
+            front_sections::Headers::Need(len) => {
+                let more = len.saturating_sub(head.len());
+                let before = head.len();
+                (&mut *stream)
+                    .take(more as u64)
+                    .read_to_end(&mut head)
+                    .map_err(Failure::Io)?;
+                if head.len() - before < more {
+                    return Err(Failure::Malformed(format!(
+                        "the headers run past the end of the file ({file_size} bytes)"
+                    )));
+                }
+            }
+        }
+    };
+    if size > MAX_SECTION {
+        return Err(Failure::Malformed(format!(
+            "`.dep-v0` is {size} bytes, more than the {MAX_SECTION} read"
+        )));
+    }
+    if offset.checked_add(size).is_none_or(|end| end > file_size) {
+        return Err(Failure::Malformed(format!(
+            "`.dep-v0` ({size} bytes at {offset}) runs past the end of the file ({file_size} bytes)"
+        )));
+    }
+    // The section normally follows the headers; what of it was read with them is kept.
+    let mut section = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    let start = usize::try_from(offset).unwrap_or(usize::MAX);
+    let end = usize::try_from(offset + size).unwrap_or(usize::MAX);
+    if let Some(held) = head.get(start..end.min(head.len())) {
+        section.extend_from_slice(held);
+    }
+    stream
+        .skip_to(offset + section.len() as u64)
+        .map_err(Failure::Io)?;
+    let rest = size - section.len() as u64;
+    (&mut *stream)
+        .take(rest)
+        .read_to_end(&mut section)
+        .map_err(Failure::Io)?;
+    if (section.len() as u64) < size {
+        return Err(Failure::Malformed(format!(
+            "`.dep-v0` ({size} bytes at {offset}) runs past the end of the file"
+        )));
+    }
+    Ok(Some(section))
+}
+
+/// Inflates and reads the audit data, and records its packages and their dependency graph.
+fn record(
+    compressed: &[u8],
+    shown: &str,
+    cataloger: &str,
+    out: &mut Findings,
+) -> Result<(), CatalogError> {
+    let malformed = |message: String| CatalogError::Malformed {
+        path: shown.to_owned(),
+        line: None,
+        message,
+    };
+    let json = inflate(compressed).map_err(malformed)?;
+    let audit: Audit = serde_json::from_slice(&json)
+        .map_err(|e| malformed(format!("`.dep-v0` is not cargo-auditable JSON: {e}")))?;
+    if audit.packages.len() > MAX_PACKAGES {
+        return Err(malformed(format!("more than {MAX_PACKAGES} packages")));
+    }
+    let first = out.packages.len();
+    let count = audit.packages.len();
+    for (i, raw) in audit.packages.iter().enumerate() {
+        out.packages.push(package(raw, shown, cataloger));
+        // `dependencies` are indices into `packages`; one out of range or pointing at the
+        // package itself is not an edge.
+        out.edges.extend(
+            raw.dependencies
+                .iter()
+                .filter(|&&d| d < count && d != i)
+                .map(|&d| (first + i, first + d)),
+        );
+    }
+    Ok(())
 }
 
 /// A stream that counts its position and can skip forward.

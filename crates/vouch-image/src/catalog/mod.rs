@@ -185,6 +185,7 @@ mod bytes;
 pub mod composer;
 pub mod dotnet;
 pub mod dpkg;
+mod front_sections;
 pub mod gem;
 pub mod gobin;
 pub mod java;
