@@ -305,13 +305,20 @@ impl Inventory {
     /// Adds a package, merging it with one of the same identity; returns its identity.
     pub fn add(&mut self, package: Package) -> PackageId {
         let id = package.id();
-        match self.packages.get_mut(&id) {
-            Some(existing) => existing.merge(package),
-            None => {
-                self.packages.insert(id.clone(), package);
+        // One search of the map, not a lookup and then an insert: parsers add a package per
+        // lockfile entry, and the identity strings are long and share prefixes.
+        match self.packages.entry(id) {
+            std::collections::btree_map::Entry::Occupied(mut existing) => {
+                let id = existing.key().clone();
+                existing.get_mut().merge(package);
+                id
+            }
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                let id = slot.key().clone();
+                slot.insert(package);
+                id
             }
         }
-        id
     }
 
     /// Adds a project package (the software a lockfile describes) and marks it a root. A
@@ -398,6 +405,11 @@ impl Inventory {
         self.edges.get(id).into_iter().flatten()
     }
 
+    /// Each package that has dependencies, with them, in identity order.
+    pub fn adjacency(&self) -> impl Iterator<Item = (&PackageId, &BTreeSet<PackageId>)> {
+        self.edges.iter()
+    }
+
     /// Every edge `(from, to)` in order.
     pub fn edges(&self) -> impl Iterator<Item = (&PackageId, &PackageId)> {
         self.edges
@@ -439,11 +451,17 @@ impl Inventory {
     /// Attaches every library that nothing depends on to `root`, so that no package is an
     /// orphan, and marks it direct unless its producer said otherwise.
     pub fn attach_orphans(&mut self, root: &PackageId) {
-        let has_parent: BTreeSet<PackageId> = self.edges.values().flatten().cloned().collect();
+        // A sorted vector of borrowed identities: building a set of cloned strings cost more
+        // than the rest of this walk on lockfiles of a few thousand packages.
+        let mut has_parent: Vec<&PackageId> = self.edges.values().flatten().collect();
+        has_parent.sort_unstable();
+        has_parent.dedup();
         let orphans: Vec<PackageId> = self
             .packages
             .iter()
-            .filter(|(id, p)| p.kind == Kind::Library && !has_parent.contains(*id) && *id != root)
+            .filter(|(id, p)| {
+                p.kind == Kind::Library && has_parent.binary_search(id).is_err() && *id != root
+            })
             .map(|(id, _)| id.clone())
             .collect();
         for id in orphans {

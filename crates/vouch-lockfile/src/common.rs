@@ -44,13 +44,10 @@ pub(crate) struct Lines {
 
 impl Lines {
     pub(crate) fn new(text: &str) -> Self {
+        // `match_indices` on a `char` searches with `memchr`, several times faster than
+        // testing byte by byte on lockfiles of a few hundred kilobytes.
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Lines { starts }
     }
 

@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use encoding::encode;
+use encoding::write_encoded;
 
 /// The longest purl string [`FromStr`] and [`PackageUrl::parse_lenient`] accept, in bytes.
 ///
@@ -300,7 +300,7 @@ fn write_segments(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
         if i > 0 {
             f.write_str("/")?;
         }
-        write!(f, "{}", encode(seg))?;
+        write_encoded(f, seg)?;
     }
     Ok(())
 }
@@ -308,7 +308,11 @@ fn write_segments(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
 impl fmt::Display for PackageUrl {
     /// The canonical string.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "pkg:{}/", self.ty)?;
+        // Plain `write_str` calls rather than `write!`: identities and SBOMs format every purl,
+        // and the formatting machinery cost more than the bytes written.
+        f.write_str("pkg:")?;
+        f.write_str(&self.ty)?;
+        f.write_str("/")?;
         if let Some(ns) = &self.namespace {
             write_segments(f, ns)?;
             f.write_str("/")?;
@@ -317,14 +321,17 @@ impl fmt::Display for PackageUrl {
             // A git name is a repository path; its slashes separate segments.
             write_segments(f, &self.name)?;
         } else {
-            write!(f, "{}", encode(&self.name))?;
+            write_encoded(f, &self.name)?;
         }
         if let Some(v) = &self.version {
-            write!(f, "@{}", encode(v))?;
+            f.write_str("@")?;
+            write_encoded(f, v)?;
         }
         for (i, (k, v)) in self.qualifiers.iter().enumerate() {
-            let sep = if i == 0 { '?' } else { '&' };
-            write!(f, "{sep}{k}={}", encode(v))?;
+            f.write_str(if i == 0 { "?" } else { "&" })?;
+            f.write_str(k)?;
+            f.write_str("=")?;
+            write_encoded(f, v)?;
         }
         if let Some(sp) = &self.subpath {
             f.write_str("#")?;

@@ -23,7 +23,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use vouch_inventory::{Ecosystem, Kind, Package, PackageId, Scope, Source};
+use vouch_inventory::{Ecosystem, Kind, Package, PackageId, PackageUrl, Scope, Source};
 
 use crate::CdxVersion;
 use crate::model::{self, Context, Graph, License};
@@ -78,13 +78,23 @@ struct Component<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     licenses: Vec<LicenseChoice<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    purl: Option<String>,
+    purl: Option<Purl<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     external_references: Vec<ExternalReference<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     properties: Vec<Property<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     evidence: Option<Evidence<'a>>,
+}
+
+/// A purl written straight into the output as its canonical string, without first formatting
+/// it into a `String` of its own.
+struct Purl<'a>(&'a PackageUrl);
+
+impl Serialize for Purl<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self.0)
+    }
 }
 
 #[derive(Serialize)]
@@ -411,7 +421,7 @@ fn component<'g>(
         }),
         hashes,
         licenses: licenses(pkg),
-        purl: purl.map(ToString::to_string),
+        purl: purl.map(Purl),
         external_references,
         properties: properties
             .into_iter()

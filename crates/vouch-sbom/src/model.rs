@@ -39,12 +39,17 @@ pub(crate) struct Graph<'a> {
 impl<'a> Graph<'a> {
     pub(crate) fn new(subject: &'a Subject, inventory: &'a Inventory) -> Self {
         let packages: Vec<_> = inventory.packages().collect();
-        let mut edges: BTreeMap<&PackageId, Vec<&PackageId>> = BTreeMap::new();
-        for (from, to) in inventory.edges() {
-            if inventory.get(from).is_some() && inventory.get(to).is_some() {
-                edges.entry(from).or_default().push(to);
-            }
-        }
+        // Source by source, in order: one lookup per source rather than per edge, and the map
+        // is built from sorted keys in one pass.
+        let edges: BTreeMap<&PackageId, Vec<&PackageId>> = inventory
+            .adjacency()
+            .filter(|(from, _)| inventory.get(from).is_some())
+            .map(|(from, tos)| {
+                let present = tos.iter().filter(|to| inventory.get(to).is_some());
+                (from, present.collect::<Vec<_>>())
+            })
+            .filter(|(_, tos)| !tos.is_empty())
+            .collect();
         let roots: Vec<&PackageId> = inventory
             .roots()
             .iter()
