@@ -189,7 +189,14 @@ async fn sign_one(
 ) -> anyhow::Result<u64> {
     let digest = hash_file(file.to_path_buf()).await?;
     let signed = signer.sign_digest(&digest).await?;
-    signing::write_bundle(bundle, &signed.bundle_json)?;
+    // Replacing a file by rename can wait on the file system (ext4 starts writing the new
+    // file back when it replaces another): on a blocking thread, the runtime's workers go on
+    // with the other files meanwhile.
+    let bundle = bundle.to_path_buf();
+    let json = signed.bundle_json;
+    tokio::task::spawn_blocking(move || signing::write_bundle(&bundle, &json))
+        .await
+        .context("writing task failed")??;
     Ok(signed.log_index)
 }
 
