@@ -22,6 +22,43 @@ use vouch_oci::discover::{self, Layout};
 use vouch_oci::model::{AnyManifest, Index, Platform, media_type};
 use vouch_oci::{RegistryError, layout};
 
+/// A credential helper `docker-credential-NAME` (a shell script answering the helper protocol
+/// for `server`'s host only) in the registry's scratch directory, and a Docker config in `dir`
+/// that names it for that host; returns the helper directory and the config's path.
+fn credential_helper(
+    server: &vouch_oci::testing::TestRegistry,
+    dir: &std::path::Path,
+    name: &str,
+    username: &str,
+    secret: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let helpers = server.scratch().join("helpers");
+    std::fs::create_dir_all(&helpers).unwrap();
+    let helper = helpers.join(format!("docker-credential-{name}"));
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread server\nif [ \"$server\" = \"{}\" ]; then\n  \
+             echo '{{\"ServerURL\":\"'$server'\",\"Username\":\"{username}\",\"Secret\":\"{secret}\"}}'\n\
+             else\n  echo 'credentials not found in native keychain'; exit 1\nfi\n",
+            server.host()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let config = dir.join("helper.json");
+    std::fs::write(
+        &config,
+        format!(r#"{{"credHelpers":{{"{}":"{name}"}}}}"#, server.host()),
+    )
+    .unwrap();
+    (helpers, config)
+}
+
 fn linux_amd64() -> Platform {
     Platform::parse("linux/amd64").unwrap()
 }
@@ -665,30 +702,8 @@ async fn basic_auth_from_docker_config_and_helper() {
     assert!(!format!("{err:?} {err}").contains("wrong-password"));
 
     // A credential helper: a script that answers the helper protocol for this registry only.
-    let helpers = server.scratch().join("helpers");
-    std::fs::create_dir_all(&helpers).unwrap();
-    let helper = helpers.join("docker-credential-vouchtest");
-    std::fs::write(
-        &helper,
-        format!(
-            "#!/bin/sh\nread server\nif [ \"$server\" = \"{}\" ]; then\n  \
-             echo '{{\"ServerURL\":\"'$server'\",\"Username\":\"alice\",\"Secret\":\"correct-horse\"}}'\n\
-             else\n  echo 'credentials not found in native keychain'; exit 1\nfi\n",
-            server.host()
-        ),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let helper_config = dir.join("helper.json");
-    std::fs::write(
-        &helper_config,
-        format!(r#"{{"credHelpers":{{"{}":"vouchtest"}}}}"#, server.host()),
-    )
-    .unwrap();
+    let (helpers, helper_config) =
+        credential_helper(&server, &dir, "vouchtest", "alice", "correct-horse");
     let helper_client = server
         .client(Credentials::docker_config(&helper_config).with_helper_dir(&helpers))
         .unwrap();
@@ -784,30 +799,8 @@ async fn identity_token_from_docker_config_and_helper() {
     // A credential helper that answers with an identity token (user name `<token>`), and a
     // token service that calls the access token `token`.
     tokens.set_answer(Answer::Token);
-    let helpers = server.scratch().join("helpers");
-    std::fs::create_dir_all(&helpers).unwrap();
-    let helper = helpers.join("docker-credential-vouchtoken");
-    std::fs::write(
-        &helper,
-        format!(
-            "#!/bin/sh\nread server\nif [ \"$server\" = \"{}\" ]; then\n  \
-             echo '{{\"ServerURL\":\"'$server'\",\"Username\":\"<token>\",\"Secret\":\"{REFRESH}\"}}'\n\
-             else\n  echo 'credentials not found in native keychain'; exit 1\nfi\n",
-            server.host()
-        ),
-    )
-    .unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let helper_config = dir.join("helper.json");
-    std::fs::write(
-        &helper_config,
-        format!(r#"{{"credHelpers":{{"{}":"vouchtoken"}}}}"#, server.host()),
-    )
-    .unwrap();
+    let (helpers, helper_config) =
+        credential_helper(&server, &dir, "vouchtoken", "<token>", REFRESH);
     let helper_client = server
         .client(Credentials::docker_config(&helper_config).with_helper_dir(&helpers))
         .unwrap();
