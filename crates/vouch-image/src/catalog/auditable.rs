@@ -7,7 +7,7 @@
 //! "dependencies": [indices], "root"}]}`. ELF: the System V gABI
 //! (<https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html>, section header table and
 //! `e_shstrndx`). PE and Mach-O files keep their section tables at the front and are read by
-//! [`front_sections`]. The `dependencies` indices become the dependency graph under the root
+//! `front_sections`. The `dependencies` indices become the dependency graph under the root
 //! crate.
 //!
 //! Section headers sit at the end of an ELF file, so a stream cannot be parsed front to back.

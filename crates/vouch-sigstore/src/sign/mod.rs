@@ -353,7 +353,7 @@ fn expected_identity(token: &IdentityToken) -> Option<String> {
 pub type HttpClient = reqwest::Client;
 
 /// The HTTP client vouch talks to the Sigstore services with: rustls on aws-lc-rs with the
-/// operating system's verifier (built at the first TLS handshake, see [`tls`]), the given
+/// operating system's verifier (built at the first TLS handshake), the given
 /// timeouts, vouch's user agent.
 pub fn http_client(
     request_timeout: std::time::Duration,
