@@ -858,14 +858,19 @@ async fn identity_token_from_docker_config_and_helper() {
     );
     assert!(!chain(&err).contains(WRONG));
 
+    // The token service answers `answer`; resolving the image then fails.
+    let refused_when = async |answer: Answer| {
+        tokens.set_answer(answer);
+        server
+            .client(Credentials::docker_config(&config))
+            .unwrap()
+            .resolve(&reference)
+            .await
+            .unwrap_err()
+    };
+
     // A token service that redirects: the refresh token is not sent on.
-    tokens.set_answer(Answer::Redirect);
-    let err = server
-        .client(Credentials::docker_config(&config))
-        .unwrap()
-        .resolve(&reference)
-        .await
-        .unwrap_err();
+    let err = refused_when(Answer::Redirect).await;
     assert!(
         matches!(
             &err,
@@ -882,13 +887,7 @@ async fn identity_token_from_docker_config_and_helper() {
     );
 
     // A token service that says yes but gives no token.
-    tokens.set_answer(Answer::Nothing);
-    let err = server
-        .client(Credentials::docker_config(&config))
-        .unwrap()
-        .resolve(&reference)
-        .await
-        .unwrap_err();
+    let err = refused_when(Answer::Nothing).await;
     assert!(
         matches!(
             &err,
