@@ -81,13 +81,24 @@ impl fmt::Display for Algorithm {
 impl FromStr for Algorithm {
     type Err = DigestError;
 
+    /// Names are matched ignoring ASCII case and `-` (`SHA-256`, `sha256`), without allocating:
+    /// every integrity field of a lockfile goes through here.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().replace('-', "").as_str() {
-            "md5" => Ok(Algorithm::Md5),
-            "sha1" => Ok(Algorithm::Sha1),
-            "sha256" => Ok(Algorithm::Sha256),
-            "sha384" => Ok(Algorithm::Sha384),
-            "sha512" => Ok(Algorithm::Sha512),
+        let mut folded = [0u8; 8];
+        let mut len = 0;
+        for b in s.bytes().filter(|b| *b != b'-') {
+            match folded.get_mut(len) {
+                Some(slot) => *slot = b.to_ascii_lowercase(),
+                None => return Err(DigestError::UnknownAlgorithm(s.to_owned())),
+            }
+            len += 1;
+        }
+        match folded.get(..len).unwrap_or_default() {
+            b"md5" => Ok(Algorithm::Md5),
+            b"sha1" => Ok(Algorithm::Sha1),
+            b"sha256" => Ok(Algorithm::Sha256),
+            b"sha384" => Ok(Algorithm::Sha384),
+            b"sha512" => Ok(Algorithm::Sha512),
             _ => Err(DigestError::UnknownAlgorithm(s.to_owned())),
         }
     }
@@ -148,22 +159,46 @@ impl Digest {
 
     /// Builds a digest from hex (either case), checking encoding and length.
     pub fn from_hex(algorithm: Algorithm, hex: &str) -> Result<Self, DigestError> {
-        let bytes = from_hex(hex).ok_or_else(|| DigestError::BadEncoding {
-            encoding: "hex",
-            value: hex.to_owned(),
-        })?;
-        Self::from_bytes(algorithm, &bytes)
+        // Checked and lowercased in place: the normalised form is the same text, so there is
+        // nothing to decode and encode again.
+        if !hex.len().is_multiple_of(2) || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(DigestError::BadEncoding {
+                encoding: "hex",
+                value: hex.to_owned(),
+            });
+        }
+        if hex.len() / 2 != algorithm.output_len() {
+            return Err(DigestError::BadLength {
+                algorithm,
+                expected: algorithm.output_len(),
+                found: hex.len() / 2,
+            });
+        }
+        Ok(Digest {
+            algorithm,
+            hex: hex.to_ascii_lowercase(),
+        })
     }
 
     /// Builds a digest from standard base64, as SRI and NuGet write it.
     pub fn from_base64(algorithm: Algorithm, b64: &str) -> Result<Self, DigestError> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64.trim())
-            .map_err(|_| DigestError::BadEncoding {
-                encoding: "base64",
-                value: b64.to_owned(),
-            })?;
-        Self::from_bytes(algorithm, &bytes)
+        let bad = || DigestError::BadEncoding {
+            encoding: "base64",
+            value: b64.to_owned(),
+        };
+        // Every digest vouch knows fits in 64 bytes; a value that decodes to more is reported
+        // with its true length, decoded the slow way.
+        let mut buf = [0u8; 64];
+        match base64::engine::general_purpose::STANDARD.decode_slice(b64.trim(), &mut buf) {
+            Ok(n) => Self::from_bytes(algorithm, buf.get(..n).unwrap_or_default()),
+            Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .map_err(|_| bad())?;
+                Self::from_bytes(algorithm, &bytes)
+            }
+            Err(base64::DecodeSliceError::DecodeError(_)) => Err(bad()),
+        }
     }
 
     /// Parses one Subresource Integrity token, `sha512-<base64>`.
@@ -288,13 +323,16 @@ pub fn uuid_from_bytes(mut b: [u8; 16], version: u8) -> String {
 /// Lowercase hex of `bytes`.
 pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = Vec::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        for nibble in [b >> 4, b & 0x0f] {
-            out.push(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0'));
+    let digit = |nibble: u8| DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0');
+    // Filled in place and checked once: pushing characters one by one cost more than the
+    // base64 decoding in front of it, for every integrity field of a lockfile.
+    let mut out = vec![0u8; bytes.len() * 2];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        if let [hi, lo] = pair {
+            *hi = digit(b >> 4);
+            *lo = digit(b & 0x0f);
         }
     }
-    // Only ASCII hex digits were pushed.
     String::from_utf8(out).unwrap_or_default()
 }
 
@@ -394,6 +432,72 @@ mod tests {
         assert!(Digest::from_sri("whirlpool-AAAA").is_err());
     }
 
+    #[test]
+    fn algorithm_names_ignore_case_and_dashes() {
+        for (name, alg) in [
+            ("sha512", Algorithm::Sha512),
+            ("SHA-512", Algorithm::Sha512),
+            ("Sha-2-56", Algorithm::Sha256),
+            ("MD5", Algorithm::Md5),
+            ("sha-1", Algorithm::Sha1),
+            ("SHA384", Algorithm::Sha384),
+        ] {
+            assert_eq!(name.parse::<Algorithm>(), Ok(alg), "{name}");
+        }
+        for name in [
+            "",
+            "-",
+            "sha",
+            "sha5120",
+            "sha512sha512",
+            "shä256",
+            "blake2b",
+        ] {
+            assert_eq!(
+                name.parse::<Algorithm>(),
+                Err(DigestError::UnknownAlgorithm(name.to_owned())),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn hex_is_checked_and_lowercased() {
+        let upper = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855";
+        let d = Digest::from_hex(Algorithm::Sha256, upper).unwrap();
+        assert_eq!(d.hex(), upper.to_ascii_lowercase());
+        for bad in ["abc", "zz", "0x00", "é0"] {
+            assert_eq!(
+                Digest::from_hex(Algorithm::Sha256, bad),
+                Err(DigestError::BadEncoding {
+                    encoding: "hex",
+                    value: bad.to_owned()
+                }),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn base64_longer_than_any_digest_reports_its_length() {
+        // 96 bytes of base64: more than the 64-byte buffer that digests are decoded into.
+        let long = base64::engine::general_purpose::STANDARD.encode([7u8; 96]);
+        assert_eq!(
+            Digest::from_base64(Algorithm::Sha512, &long),
+            Err(DigestError::BadLength {
+                algorithm: Algorithm::Sha512,
+                expected: 64,
+                found: 96
+            })
+        );
+        let sha1 = base64::engine::general_purpose::STANDARD.encode([1u8; 20]);
+        let d = Digest::from_base64(Algorithm::Sha1, &format!(" {sha1}\n")).unwrap();
+        assert_eq!(d.hex(), "01".repeat(20));
+        assert!(matches!(
+            Digest::from_base64(Algorithm::Sha1, "AAA*"),
+            Err(DigestError::BadEncoding { .. })
+        ));
+    }
     #[test]
     fn uuids_have_version_and_variant() {
         let u = uuid_from_bytes([0xff; 16], 5);

@@ -426,6 +426,17 @@ impl Inventory {
 
     /// Folds another inventory into this one.
     pub fn extend(&mut self, other: Inventory) {
+        // Folding into an empty inventory is taking the other one: the common case of a
+        // directory with one lockfile, where adding every package again cost a twentieth of
+        // the run.
+        if self.packages.is_empty() && self.edges.is_empty() && self.roots.is_empty() {
+            let primary = self.primary.take();
+            *self = other;
+            if primary.is_some() {
+                self.primary = primary;
+            }
+            return;
+        }
         for (_, p) in other.packages {
             self.add(p);
         }
@@ -546,6 +557,34 @@ mod tests {
         assert!(inv.is_direct(&a));
         assert!(!inv.is_direct(&b));
         assert_eq!(inv.reachable(&root).len(), 2);
+    }
+
+    /// Two lockfiles' worth: a project depending on a library shared with the other.
+    fn sample(file: &str, own: &str) -> Inventory {
+        let mut inv = Inventory::new();
+        let root = inv.add_root(Package::new(Ecosystem::Cargo, "app").found_in(file, Some(1)));
+        let shared = inv.add(lib("serde", "1.0.0").found_in(file, Some(2)));
+        let mine = inv.add(lib(own, "0.1.0").found_in(file, Some(3)));
+        inv.depend(&root, &shared);
+        inv.depend(&root, &mine);
+        inv.depend(&mine, &shared);
+        inv
+    }
+
+    #[test]
+    fn extend_takes_the_first_and_merges_the_rest() {
+        let a = sample("a/Cargo.lock", "left");
+        let mut all = Inventory::new();
+        all.extend(a.clone());
+        assert_eq!(all, a);
+        all.extend(sample("b/Cargo.lock", "right"));
+        // Two projects (kept apart by file), one merged `serde`, and each side's own library.
+        assert_eq!(all.len(), 5);
+        assert_eq!(all.roots().len(), 2);
+        assert_eq!(all.edges().count(), 6);
+        let serde = lib("serde", "1.0.0").id();
+        assert_eq!(all.get(&serde).unwrap().evidence.len(), 2);
+        assert_eq!(all.primary_root(), a.primary_root());
     }
 
     #[test]

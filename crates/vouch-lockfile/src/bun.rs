@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Source};
 
-use crate::common::{self, Lines};
+use crate::common;
 use crate::npm::{
     KeyFinder, Ordered, Scalar, add_integrity, attach_unreachable, dir_name, git_fragment,
     is_git_spec, is_hex_commit, mark_dev_only, npm_package, redact_url, root_purl, set_source,
@@ -35,11 +35,10 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let raw = input.text()?;
     let text = clean_jsonc(raw);
     let lock: BunLock = common::json(file, &text)?;
-    let lines = Lines::new(&text);
     let version = lock.lockfile_version.as_ref().map(|v| v.0.as_str());
     if !matches!(version, Some("0" | "1")) {
-        let line =
-            common::find_from(&text, "\"lockfileVersion\"", 0).map(|o| lines.line_of(o) as usize);
+        let line = common::find_from(&text, "\"lockfileVersion\"", 0)
+            .map(|o| common::line_col_of_bytes(text.as_bytes(), o).0);
         let e = ParseError::new(
             file,
             ParseErrorKind::UnsupportedVersion {
@@ -68,7 +67,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let mut ws_by_name: HashMap<String, PackageId> = HashMap::new();
     let mut root = None;
     for (path, ws) in &lock.workspaces.0 {
-        let line = finder.find_json(path, b'{').map(|o| lines.line_of(o));
+        let line = finder.find_json(path, b'{');
         let name = match (&ws.name, path.is_empty()) {
             (Some(n), _) => n.clone(),
             (None, true) => dir_name(file),
@@ -104,7 +103,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let mut nodes: HashMap<&str, PackageId> = HashMap::new();
     let mut package_deps: Vec<(&str, PackageId, Vec<&str>)> = Vec::new();
     for (key, items) in &lock.packages.0 {
-        let line = finder.find_json(key, b'[').map(|o| lines.line_of(o));
+        let line = finder.find_json(key, b'[');
         let at = |e: ParseError| e.at_line_opt(line);
         let (id, info) = bun_package(
             file,

@@ -65,7 +65,10 @@ pub(crate) fn find_from(text: &str, needle: &str, from: usize) -> Option<usize> 
 }
 
 /// Parses JSON, mapping errors to the file with line and column.
-pub(crate) fn json<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, ParseError> {
+pub(crate) fn json<'t, T: serde::Deserialize<'t>>(
+    file: &str,
+    text: &'t str,
+) -> Result<T, ParseError> {
     serde_json::from_str(text).map_err(|e| {
         let msg = strip_position(&e.to_string());
         ParseError::syntax(file, "JSON", msg, Some((e.line(), e.column())))

@@ -16,6 +16,7 @@
 //! package construction, SRI integrity, `resolved` URL classification, order-preserving maps and
 //! scalar strings for serde, and the line finder for JSON keys.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
@@ -24,7 +25,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use vouch_inventory::{Digest, Ecosystem, Inventory, Kind, Package, PackageId, Scope, Source};
 
-use crate::common::{self, Lines, MAX_ENTRIES};
+use crate::common::{self, MAX_ENTRIES};
 use crate::{Input, ParseError, ParseErrorKind};
 
 /// Parses the lockfile.
@@ -53,10 +54,9 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             }
         },
     };
-    let lines = Lines::new(text);
     let mut tree = Tree::default();
     match (&lock.packages, version) {
-        (Some(packages), 2 | 3) => read_packages(file, text, &lines, &lock, packages, &mut tree)?,
+        (Some(packages), 2 | 3) => read_packages(file, text, &lock, packages, &mut tree)?,
         (None, 2 | 3) if lock.dependencies.is_none() => {
             return Err(ParseError::missing(
                 file,
@@ -65,7 +65,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             ));
         }
         _ => {
-            read_v1(file, text, &lines, &lock, &mut tree)?;
+            read_v1(file, text, &lock, &mut tree)?;
             // v1 does not record the root's own dependencies.
             let root = tree.nodes.get("").map(|n| n.id.clone());
             let mut inv = tree.into_inventory();
@@ -81,24 +81,36 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
 // ---------------------------------------------------------------------------------------------
 // Serde shapes.
 
+// The entries borrow their strings from the text wherever JSON lets them (no escapes): a large
+// lockfile has tens of thousands of them, and copying each into its own allocation, only to
+// copy it again into the inventory, cost more than reading them.
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Lockfile {
+struct Lockfile<'t> {
     name: Option<String>,
     version: Option<String>,
     lockfile_version: Option<Scalar>,
-    packages: Option<Ordered<Entry>>,
+    #[serde(borrow)]
+    packages: Option<Ordered<Entry<'t>>>,
     dependencies: Option<Ordered<V1Entry>>,
 }
+
+/// Names a dependency map's keys: what the entry depends on.
+type DepMap<'t> = BTreeMap<Cow<'t, str>, Cow<'t, str>>;
 
 /// One `packages` entry (v2, v3).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct Entry {
-    name: Option<String>,
-    version: Option<String>,
-    resolved: Option<String>,
-    integrity: Option<String>,
+struct Entry<'t> {
+    #[serde(borrow)]
+    name: Option<Cow<'t, str>>,
+    #[serde(borrow)]
+    version: Option<Cow<'t, str>>,
+    #[serde(borrow)]
+    resolved: Option<Cow<'t, str>>,
+    #[serde(borrow)]
+    integrity: Option<Cow<'t, str>>,
     license: Option<serde_json::Value>,
     dev: bool,
     optional: bool,
@@ -106,10 +118,14 @@ struct Entry {
     peer: bool,
     in_bundle: bool,
     link: bool,
-    dependencies: Option<BTreeMap<String, String>>,
-    optional_dependencies: Option<BTreeMap<String, String>>,
-    dev_dependencies: Option<BTreeMap<String, String>>,
-    peer_dependencies: Option<BTreeMap<String, String>>,
+    #[serde(borrow)]
+    dependencies: Option<DepMap<'t>>,
+    #[serde(borrow)]
+    optional_dependencies: Option<DepMap<'t>>,
+    #[serde(borrow)]
+    dev_dependencies: Option<DepMap<'t>>,
+    #[serde(borrow)]
+    peer_dependencies: Option<DepMap<'t>>,
 }
 
 /// One v1 `dependencies` entry.
@@ -222,9 +238,8 @@ fn too_many(file: &str) -> ParseError {
 fn read_packages(
     file: &str,
     text: &str,
-    lines: &Lines,
-    lock: &Lockfile,
-    packages: &Ordered<Entry>,
+    lock: &Lockfile<'_>,
+    packages: &Ordered<Entry<'_>>,
     tree: &mut Tree,
 ) -> Result<(), ParseError> {
     if packages.0.len() > MAX_ENTRIES {
@@ -232,10 +247,13 @@ fn read_packages(
     }
     let mut finder = KeyFinder::new(text, find_top_key(text, "packages"));
     for (key, e) in &packages.0 {
-        let line = finder.find_json(key, b'{').map(|o| lines.line_of(o));
+        let line = finder.find_json(key, b'{');
         let mut deps: Vec<String> = Vec::new();
-        let mut push = |m: &Option<BTreeMap<String, String>>| {
-            deps.extend(m.iter().flat_map(|m| m.keys().cloned()));
+        let mut push = |m: &Option<DepMap<'_>>| {
+            deps.extend(
+                m.iter()
+                    .flat_map(|m| m.keys().map(|k| k.as_ref().to_owned())),
+            );
         };
         push(&e.dependencies);
         push(&e.optional_dependencies);
@@ -243,11 +261,16 @@ fn read_packages(
         if key.is_empty() {
             let name = e
                 .name
-                .clone()
+                .as_deref()
+                .map(str::to_owned)
                 .or_else(|| lock.name.clone())
                 .unwrap_or_else(|| dir_name(file));
             let mut root = Package::new(Ecosystem::Npm, name).found_in(file, line);
-            root.version = e.version.clone().or_else(|| lock.version.clone());
+            root.version = e
+                .version
+                .as_deref()
+                .map(str::to_owned)
+                .or_else(|| lock.version.clone());
             root.purl = root_purl(&root);
             add_license(&mut root, e.license.as_ref());
             push(&e.dev_dependencies);
@@ -265,10 +288,11 @@ fn read_packages(
             // A folder outside node_modules: a workspace member or a `file:` dependency.
             let name = e
                 .name
-                .clone()
-                .unwrap_or_else(|| key.rsplit('/').next().unwrap_or(key).to_owned());
+                .as_deref()
+                .unwrap_or_else(|| key.rsplit('/').next().unwrap_or(key))
+                .to_owned();
             let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
-            project.version = e.version.clone();
+            project.version = e.version.as_deref().map(str::to_owned);
             project.purl = root_purl(&project);
             project.source = Source::Path { path: key.clone() };
             project.scope = entry_scope(e);
@@ -309,7 +333,7 @@ fn read_packages(
     Ok(())
 }
 
-fn entry_scope(e: &Entry) -> Scope {
+fn entry_scope(e: &Entry<'_>) -> Scope {
     if e.dev {
         Scope::Dev
     } else if e.optional || e.dev_optional {
@@ -328,13 +352,7 @@ fn normalise_path(path: &str) -> String {
     p.replace('\\', "/")
 }
 
-fn read_v1(
-    file: &str,
-    text: &str,
-    lines: &Lines,
-    lock: &Lockfile,
-    tree: &mut Tree,
-) -> Result<(), ParseError> {
+fn read_v1(file: &str, text: &str, lock: &Lockfile<'_>, tree: &mut Tree) -> Result<(), ParseError> {
     let name = lock.name.clone().unwrap_or_else(|| dir_name(file));
     let mut root = Package::new(Ecosystem::Npm, name).found_in(file, Some(1));
     root.version = lock.version.clone();
@@ -346,12 +364,11 @@ fn read_v1(
     };
     let mut finder = KeyFinder::new(text, find_top_key(text, "dependencies"));
     let mut count = 0usize;
-    walk_v1(file, lines, &mut finder, deps, "", tree, &mut count)
+    walk_v1(file, &mut finder, deps, "", tree, &mut count)
 }
 
 fn walk_v1(
     file: &str,
-    lines: &Lines,
     finder: &mut KeyFinder<'_>,
     deps: &Ordered<V1Entry>,
     parent: &str,
@@ -363,7 +380,7 @@ fn walk_v1(
         if *count > MAX_ENTRIES {
             return Err(too_many(file));
         }
-        let line = finder.find_json(name, b'{').map(|o| lines.line_of(o));
+        let line = finder.find_json(name, b'{');
         let location = if parent.is_empty() {
             format!("node_modules/{name}")
         } else {
@@ -413,7 +430,7 @@ fn walk_v1(
         };
         tree.insert(location.clone(), id, requires);
         if let Some(children) = &e.dependencies {
-            walk_v1(file, lines, finder, children, &location, tree, count)?;
+            walk_v1(file, finder, children, &location, tree, count)?;
         }
     }
     Ok(())
@@ -762,44 +779,80 @@ impl<'de> Deserialize<'de> for Scalar {
 pub(crate) struct KeyFinder<'t> {
     text: &'t str,
     cursor: usize,
+    /// The start of the line holding `cursor`, and its 1-based number: JSON lookups count lines
+    /// as they step over them, so their callers need no index of every line of the file.
+    line_start: usize,
+    line_no: u32,
+    /// The quoted JSON key being looked for, reused across lookups.
+    needle: String,
 }
 
 impl<'t> KeyFinder<'t> {
     pub(crate) fn new(text: &'t str, start: usize) -> Self {
+        let bytes = text.as_bytes();
+        let line_start = line_start_at_or_before(bytes, start);
+        let newlines = bytes
+            .get(..line_start)
+            .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count());
         KeyFinder {
             text,
             cursor: start,
+            line_start,
+            line_no: u32::try_from(newlines + 1).unwrap_or(u32::MAX),
+            needle: String::new(),
         }
     }
 
-    /// The offset of the JSON key `key` written at the start of a line and followed by `:` and
-    /// `opener` (`{` or `[`); `None` (and the cursor stays) when not found.
-    pub(crate) fn find_json(&mut self, key: &str, opener: u8) -> Option<usize> {
-        let needle = serde_json::to_string(key).ok()?;
+    /// The 1-based line of the JSON key `key` written at the start of a line (after spaces or
+    /// tabs) and followed by `:` and `opener` (`{` or `[`); `None` (and the cursor stays) when
+    /// not found.
+    ///
+    /// Only line starts are looked at: lockfile writers put each key of a map on a line of its
+    /// own, and the next key is usually a few lines on, so stepping from line to line is far
+    /// cheaper than a substring search for every key.
+    pub(crate) fn find_json(&mut self, key: &str, opener: u8) -> Option<u32> {
+        self.needle.clear();
+        if key.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+            self.needle = serde_json::to_string(key).ok()?;
+        } else {
+            self.needle.push('"');
+            self.needle.push_str(key);
+            self.needle.push('"');
+        }
+        let needle = self.needle.as_bytes();
         let bytes = self.text.as_bytes();
-        let mut from = self.cursor;
+        let mut line = self.line_start;
+        let mut line_no = self.line_no;
         loop {
-            let pos = common::find_from(self.text, &needle, from)?;
-            let end = pos + needle.len();
-            from = end;
-            if !at_line_start(bytes, pos) {
-                continue;
+            let mut pos = line;
+            while matches!(bytes.get(pos), Some(b' ' | b'\t')) {
+                pos += 1;
             }
-            let mut i = end;
-            while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
-                i += 1;
+            if pos >= self.cursor
+                && bytes
+                    .get(pos..)
+                    .is_some_and(|rest| rest.starts_with(needle))
+            {
+                let end = pos + needle.len();
+                let mut i = end;
+                while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+                    i += 1;
+                }
+                if bytes.get(i) == Some(&b':') {
+                    i += 1;
+                    while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+                        i += 1;
+                    }
+                    if bytes.get(i) == Some(&opener) {
+                        self.cursor = end;
+                        self.line_start = line;
+                        self.line_no = line_no;
+                        return Some(line_no);
+                    }
+                }
             }
-            if bytes.get(i) != Some(&b':') {
-                continue;
-            }
-            i += 1;
-            while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
-                i += 1;
-            }
-            if bytes.get(i) == Some(&opener) {
-                self.cursor = end;
-                return Some(pos);
-            }
+            line = pos + self.text.get(pos..)?.find('\n')? + 1;
+            line_no = line_no.saturating_add(1);
         }
     }
 
@@ -840,17 +893,12 @@ impl<'t> KeyFinder<'t> {
     }
 }
 
-/// Whether only spaces or tabs precede `pos` on its line.
-fn at_line_start(bytes: &[u8], pos: usize) -> bool {
-    let mut i = pos;
-    while i > 0 {
-        match bytes.get(i - 1) {
-            Some(b'\n') => return true,
-            Some(b' ' | b'\t') => i -= 1,
-            _ => return false,
-        }
-    }
-    true
+/// The start of the line holding `pos`.
+fn line_start_at_or_before(bytes: &[u8], pos: usize) -> usize {
+    bytes
+        .get(..pos)
+        .and_then(|before| before.iter().rposition(|b| *b == b'\n'))
+        .map_or(0, |nl| nl + 1)
 }
 
 /// Attaches to `root` every library that no project reaches: first those nothing depends on,
@@ -970,8 +1018,16 @@ mod tests {
         let text =
             "{\n  \"a\": {\n    \"requires\": {\n      \"b\": \"^1\"\n    }\n  },\n  \"b\": {}\n}";
         let mut f = KeyFinder::new(text, 0);
-        assert_eq!(f.find_json("a", b'{'), Some(4));
-        let b = f.find_json("b", b'{').unwrap();
-        assert_eq!(common::line_col_of_bytes(text.as_bytes(), b).0, 7);
+        assert_eq!(f.find_json("a", b'{'), Some(2));
+        assert_eq!(f.find_json("b", b'{'), Some(7));
+        // Not found: the cursor stays, and later keys are still found from it.
+        let mut f = KeyFinder::new(text, 0);
+        assert_eq!(f.find_json("b", b'['), None);
+        assert_eq!(f.find_json("a", b'{'), Some(2));
+        // Starting part-way, on a line of its own, and with a key that JSON escapes.
+        let text = "{\n  \"x\": 1,\n  \"q\\\"t\": {}\r\n}";
+        let mut f = KeyFinder::new(text, text.find("\"x\"").unwrap());
+        assert_eq!(f.find_json("q\"t", b'{'), Some(3));
+        assert_eq!(f.find_json("x", b'{'), None);
     }
 }
