@@ -213,9 +213,11 @@ impl Digest {
         Self::from_base64(alg.parse()?, value)
     }
 
-    /// Parses every whitespace-separated token of an SRI string.
+    /// Parses every token of an SRI string. Tokens are separated by ASCII whitespace, as the
+    /// SRI grammar says (and splitting on bytes is several times cheaper than on Unicode
+    /// whitespace, for every integrity field of a lockfile).
     pub fn from_sri_list(sri: &str) -> Result<Vec<Self>, DigestError> {
-        sri.split_whitespace().map(Self::from_sri).collect()
+        sri.split_ascii_whitespace().map(Self::from_sri).collect()
     }
 
     /// Parses `alg:hex` or `alg=hex` (the forms of OCI, pip `--hash`, Pipfile.lock and poetry).
@@ -430,6 +432,18 @@ mod tests {
         );
         assert!(Digest::from_sri("sha512-!!!").is_err());
         assert!(Digest::from_sri("whirlpool-AAAA").is_err());
+    }
+
+    #[test]
+    fn sri_lists_split_on_ascii_whitespace() {
+        let a = hash_bytes(Algorithm::Sha512, b"a").unwrap();
+        let b = hash_bytes(Algorithm::Sha256, b"b").unwrap();
+        let list = format!(" {}\t\n{} ", a.to_sri(), b.to_sri());
+        assert_eq!(Digest::from_sri_list(&list), Ok(vec![a.clone(), b]));
+        // A no-break space is not a separator: the token it joins is not base64.
+        let joined = format!("{}\u{a0}{}", a.to_sri(), a.to_sri());
+        assert!(Digest::from_sri_list(&joined).is_err());
+        assert_eq!(Digest::from_sri_list("  "), Ok(vec![]));
     }
 
     #[test]

@@ -673,26 +673,33 @@ pub(crate) fn redact_url(url: &str) -> String {
 /// formats that record the dev/prod split only at the projects (pnpm 9, bun). Edges out of
 /// projects are not followed: each project's own edges are in `prod` or `dev`.
 pub(crate) fn mark_dev_only(inv: &mut Inventory, prod: &[PackageId], dev: &[PackageId]) {
-    let reach = |inv: &Inventory, starts: &[PackageId]| {
-        let mut seen: HashSet<PackageId> = HashSet::new();
-        let mut queue: Vec<PackageId> = starts.to_vec();
+    // The walks borrow identities from the inventory; only the packages to change are copied
+    // out (cloning every identity on both walks cost more than the walks).
+    fn reach<'i>(inv: &'i Inventory, starts: &'i [PackageId]) -> HashSet<&'i PackageId> {
+        let mut seen: HashSet<&PackageId> = HashSet::with_capacity(inv.len());
+        let mut queue: Vec<&PackageId> = starts.iter().collect();
         while let Some(id) = queue.pop() {
-            if !seen.insert(id.clone()) {
+            if !seen.insert(id) {
                 continue;
             }
-            if inv.get(&id).is_some_and(|p| p.kind == Kind::Library) {
-                queue.extend(inv.dependencies(&id).cloned());
+            if inv.get(id).is_some_and(|p| p.kind == Kind::Library) {
+                queue.extend(inv.dependencies(id));
             }
         }
         seen
-    };
+    }
     let prod_set = reach(inv, prod);
-    let dev_set = reach(inv, dev);
-    for id in dev_set.difference(&prod_set) {
-        if let Some(p) = inv.get_mut(id)
-            && p.kind == Kind::Library
-            && p.scope == Scope::Required
-        {
+    let dev_only: Vec<PackageId> = reach(inv, dev)
+        .into_iter()
+        .filter(|id| !prod_set.contains(id))
+        .filter(|id| {
+            inv.get(id)
+                .is_some_and(|p| p.kind == Kind::Library && p.scope == Scope::Required)
+        })
+        .cloned()
+        .collect();
+    for id in dev_only {
+        if let Some(p) = inv.get_mut(&id) {
             p.scope = Scope::Dev;
         }
     }
