@@ -77,6 +77,9 @@ pub(crate) fn json<'t, T: serde::Deserialize<'t>>(
 
 /// Parses TOML, mapping errors to the file with line and column.
 pub(crate) fn toml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, ParseError> {
+    if let Some(value) = crate::toml_subset::from_str(text) {
+        return Ok(value);
+    }
     toml::from_str(text).map_err(|e| {
         let pos = e
             .span()

@@ -35,6 +35,7 @@ mod poetry;
 mod pubspec;
 mod requirements;
 mod swift;
+mod toml_subset;
 mod uv;
 mod walk;
 mod yaml_subset;
@@ -53,6 +54,14 @@ pub use walk::{DEFAULT_SKIPPED_DIRS, Discovered, WalkOptions, discover};
 #[doc(hidden)]
 pub fn yaml_fast_path_agrees(text: &str) -> Option<bool> {
     yaml_subset::agrees_with_serde_norway(text)
+}
+
+/// For the differential fuzz target: whether the fast reader of lockfile TOML, where it reads
+/// `text`, reads the values the `toml` crate reads (`None` when it leaves `text` to the `toml`
+/// crate).
+#[doc(hidden)]
+pub fn toml_fast_path_agrees(text: &str) -> Option<bool> {
+    toml_subset::agrees_with_toml(text)
 }
 
 /// The largest lockfile vouch reads. A limit hit is an error, never a truncation.
