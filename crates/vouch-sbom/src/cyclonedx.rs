@@ -19,146 +19,22 @@
 //!   dependencies have an entry without `dependsOn`, which says "has none" rather than
 //!   "unknown".
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
+use std::fmt;
+use std::ops::Range;
 
-use serde::Serialize;
-use vouch_inventory::{Ecosystem, Kind, Package, PackageId, PackageUrl, Scope, Source};
+use vouch_inventory::{Ecosystem, Kind, Package, PackageId, Scope, Source};
 
 use crate::CdxVersion;
+use crate::json_out::JsonOut;
 use crate::model::{self, Context, Graph, License};
 
-// The document borrows its strings from the inventory wherever it can: encoding builds one
-// component per package, and copying every name, version, hash and property into owned
-// strings cost more than writing them out.
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Bom<'a> {
-    bom_format: &'static str,
-    spec_version: &'static str,
-    serial_number: String,
-    version: u32,
-    metadata: Metadata<'a>,
-    components: Vec<Component<'a>>,
-    dependencies: Vec<Dependency<'a>>,
-}
-
-#[derive(Serialize)]
-struct Metadata<'a> {
-    #[serde(skip_serializing_if = "String::is_empty")]
-    timestamp: String,
-    tools: Tools<'a>,
-    component: Component<'a>,
-}
-
-#[derive(Serialize)]
-struct Tools<'a> {
-    components: Vec<Component<'a>>,
-}
-
-#[derive(Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct Component<'a> {
-    #[serde(rename = "type")]
-    ty: &'static str,
-    #[serde(rename = "bom-ref", skip_serializing_if = "Option::is_none")]
-    bom_ref: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    supplier: Option<Organization>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group: Option<&'a str>,
-    name: Cow<'a, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<&'static str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    hashes: Vec<Hash<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    licenses: Vec<LicenseChoice<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    purl: Option<Purl<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    external_references: Vec<ExternalReference<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    properties: Vec<Property<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    evidence: Option<Evidence<'a>>,
-}
-
-/// A purl written straight into the output as its canonical string, without first formatting
-/// it into a `String` of its own.
-struct Purl<'a>(&'a PackageUrl);
-
-impl Serialize for Purl<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self.0)
-    }
-}
-
-#[derive(Serialize)]
-struct Organization {
-    name: &'static str,
-    url: [&'static str; 1],
-}
-
-#[derive(Serialize)]
-struct Hash<'a> {
-    alg: &'static str,
-    content: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum LicenseChoice<'a> {
-    License { license: LicenseObject<'a> },
-    Expression { expression: String },
-}
-
-#[derive(Serialize)]
-struct LicenseObject<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct ExternalReference<'a> {
-    #[serde(rename = "type")]
-    ty: &'static str,
-    url: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    comment: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Property<'a> {
-    name: &'a str,
-    value: &'a str,
-}
-
-#[derive(Serialize)]
-struct Evidence<'a> {
-    occurrences: Vec<Occurrence<'a>>,
-}
-
-#[derive(Serialize)]
-struct Occurrence<'a> {
-    location: Cow<'a, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<u32>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Dependency<'a> {
-    #[serde(rename = "ref")]
-    reference: Cow<'a, str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    depends_on: Vec<&'a str>,
-}
+// The document is written field by field from the graph into one buffer, in the layout
+// serde_json's pretty printer gives (see `json_out`), rather than built as `Serialize` structs
+// and then serialised: on lockfiles of a thousand packages, building one struct per component
+// and going through serde's generic serializer cost noticeably more than writing the bytes
+// directly. The members are written in the order those structs declared them; documents are
+// byte-for-byte what they were, so their derived serial numbers are too.
 
 /// The subject's `bom-ref`. Package identities are purls (`pkg:`), `project:` or
 /// `<ecosystem>:` strings, so a `subject:` prefix cannot collide with one.
@@ -166,142 +42,225 @@ pub(crate) fn subject_ref(graph: &Graph<'_>) -> String {
     format!("subject:{}", model::subject_label(graph.subject))
 }
 
+/// Writes the document with the serial number and timestamp of `ctx` (no timestamp when it is
+/// empty), without a trailing newline.
+///
+/// The `Result` keeps the signature of the other encoders; the only possible error is a
+/// `Display` implementation (of a purl) failing, which serde_json reported the same way.
 pub(crate) fn encode(
     version: CdxVersion,
     graph: &Graph<'_>,
     ctx: &Context<'_>,
 ) -> Result<Vec<u8>, serde_json::Error> {
-    serde_json::to_vec_pretty(&build(version, graph, ctx))
+    Ok(write(version, graph, ctx)?.out.into_bytes())
 }
 
-/// Encodes with a serial number derived from the content: the document is built once, hashed
-/// with the nil serial and no timestamp, then given its serial and timestamp and written. The
-/// bytes hashed are exactly those the generic two-pass path in `encode` (lib.rs) hashes, without
-/// building every component twice.
+/// Encodes with a serial number derived from the content, writing the document once.
+///
+/// The content identity is the hash of the draft `encode` gives with the nil serial and no
+/// timestamp, plus a trailing newline (what lib.rs hashes on its generic path). Here the
+/// document is written with the nil serial and the timestamp; hashing it with the timestamp's
+/// line left out hashes exactly the draft, and the derived serial then replaces the nil one in
+/// place, at the same length.
 pub(crate) fn encode_derived(
     version: CdxVersion,
     graph: &Graph<'_>,
     ctx: &Context<'_>,
 ) -> Result<Vec<u8>, serde_json::Error> {
-    let mut bom = build(
+    let nil = Context {
+        uuid: model::NIL_UUID,
+        ..*ctx
+    };
+    let Written {
+        out,
+        serial,
+        timestamp,
+    } = write(version, graph, &nil)?;
+    let mut bytes = out.into_bytes();
+    bytes.push(b'\n');
+    let skip = timestamp.unwrap_or(0..0);
+    let draft = (bytes.get(..skip.start), bytes.get(skip.end..));
+    // The skipped bytes must be `\n    "timestamp": "…",` and the slot the nil serial; both
+    // follow from the writing order above, and are checked so that a change of that order
+    // costs a second encoding, not a wrong identity.
+    let skipped_ok = skip.is_empty()
+        || (bytes.get(skip.start) == Some(&b'\n') && bytes.get(skip.end - 1) == Some(&b','));
+    let slot_ok = bytes.get(serial.clone()) == Some(model::NIL_UUID.as_bytes());
+    if let ((Some(head), Some(tail)), true, true) = (draft, skipped_ok, slot_ok) {
+        let uuid = model::uuid_from_reader(std::io::Read::chain(head, tail));
+        if let Some(slot) = bytes.get_mut(serial)
+            && slot.len() == uuid.len()
+        {
+            slot.copy_from_slice(uuid.as_bytes());
+            return Ok(bytes);
+        }
+    }
+    two_pass(version, graph, ctx)
+}
+
+/// The plain way to a derived serial: encode the draft, hash it, encode again.
+fn two_pass(
+    version: CdxVersion,
+    graph: &Graph<'_>,
+    ctx: &Context<'_>,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let draft_ctx = Context {
+        uuid: model::NIL_UUID,
+        created: "",
+        ..*ctx
+    };
+    let mut draft = encode(version, graph, &draft_ctx)?;
+    draft.push(b'\n');
+    let uuid = model::uuid_from_content(&draft);
+    let mut bytes = encode(
         version,
         graph,
         &Context {
-            uuid: model::NIL_UUID,
-            created: "",
+            uuid: &uuid,
             ..*ctx
         },
-    );
-    // Documents run to about 700 bytes a component; starting near that size saves the
-    // copies of a doubling buffer.
-    let mut draft = Vec::with_capacity(4096 + graph.packages.len() * 768);
-    serde_json::to_writer_pretty(&mut draft, &bom)?;
-    draft.push(b'\n');
-    let uuid = model::uuid_from_content(&draft);
-    if let Some(done) = fill_identity(&mut draft, &uuid, ctx.created)? {
-        return Ok(done);
-    }
-    // Not reached with the fields in the order `Bom` declares them; kept so that a change of
-    // that order costs time, not correctness.
-    bom.serial_number = format!("urn:uuid:{uuid}");
-    bom.metadata.timestamp = ctx.created.to_owned();
-    let mut bytes = serde_json::to_vec_pretty(&bom)?;
+    )?;
     bytes.push(b'\n');
     Ok(bytes)
 }
 
-/// Writes the serial number and the timestamp into a draft encoded with the nil UUID and no
-/// timestamp. Both fields come before anything taken from the input (`bomFormat` and
-/// `specVersion` are constants, the timestamp is the first field of `metadata`), so the first
-/// match of each is the field itself. `None` when a field is not where it is expected.
-fn fill_identity(
-    draft: &mut Vec<u8>,
-    uuid: &str,
-    created: &str,
-) -> Result<Option<Vec<u8>>, serde_json::Error> {
-    let serial = format!("\"serialNumber\": \"urn:uuid:{}\"", model::NIL_UUID);
-    let Some(at) = find(draft, serial.as_bytes(), 0) else {
-        return Ok(None);
-    };
-    let start = at + serial.len() - 1 - model::NIL_UUID.len();
-    let Some(slot) = draft.get_mut(start..start + uuid.len()) else {
-        return Ok(None);
-    };
-    if uuid.len() != model::NIL_UUID.len() {
-        return Ok(None);
-    }
-    slot.copy_from_slice(uuid.as_bytes());
-    if created.is_empty() {
-        return Ok(Some(std::mem::take(draft)));
-    }
-    let metadata = b"\"metadata\": {";
-    let Some(m) = find(draft, metadata, at) else {
-        return Ok(None);
-    };
-    let insert = format!("\n    \"timestamp\": {},", serde_json::to_string(created)?);
-    let pos = m + metadata.len();
-    draft.splice(pos..pos, insert.bytes());
-    Ok(Some(std::mem::take(draft)))
+/// A written document and where two values are in it.
+struct Written {
+    out: JsonOut,
+    /// The UUID inside `serialNumber`.
+    serial: Range<usize>,
+    /// The timestamp's whole member: from the line break before `"timestamp"` to the comma
+    /// after its value. `None` when there is no timestamp.
+    timestamp: Option<Range<usize>>,
 }
 
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+fn write(
+    version: CdxVersion,
+    graph: &Graph<'_>,
+    ctx: &Context<'_>,
+) -> Result<Written, serde_json::Error> {
+    write_document(version, graph, ctx).map_err(|fmt::Error| {
+        <serde_json::Error as serde::ser::Error>::custom("a purl could not be formatted")
+    })
 }
 
-fn build<'g>(version: CdxVersion, graph: &'g Graph<'_>, ctx: &Context<'_>) -> Bom<'g> {
+fn write_document(
+    version: CdxVersion,
+    graph: &Graph<'_>,
+    ctx: &Context<'_>,
+) -> Result<Written, fmt::Error> {
+    let mut out = JsonOut::with_capacity(capacity(graph));
+    out.begin_object();
+    out.field("bomFormat", "CycloneDX");
+    out.field("specVersion", version.as_str());
+    out.key("serialNumber");
+    let prefix = "urn:uuid:";
+    // After the opening quote and the prefix; the UUID itself needs no escaping.
+    let serial_at = out.len() + 1 + prefix.len();
+    out.display(&format_args!("{prefix}{}", ctx.uuid))?;
+    let serial = serial_at..serial_at + ctx.uuid.len();
+    out.key("version");
+    out.uint(1);
+
+    out.key("metadata");
+    out.begin_object();
+    let mut timestamp = None;
+    if !ctx.created.is_empty() {
+        let start = out.len();
+        out.field("timestamp", ctx.created);
+        // `tools` always follows, so the next byte is the comma that ends this member.
+        timestamp = Some(start..out.len() + 1);
+    }
+    out.key("tools");
+    out.begin_object();
+    out.key("components");
+    out.begin_array();
+    out.begin_object();
+    out.field("type", "application");
+    out.field("name", ctx.tool_name);
+    out.field("version", ctx.tool_version);
+    out.end_object();
+    out.end_array();
+    out.end_object();
     let subject_ref = subject_ref(graph);
-    let components: Vec<Component<'g>> = graph
+    out.key("component");
+    out.begin_object();
+    out.field("type", "application");
+    out.field("bom-ref", &subject_ref);
+    out.field("name", &graph.subject.name);
+    out.field_opt("version", graph.subject.version.as_deref());
+    out.end_object();
+    out.end_object();
+
+    out.key("components");
+    out.begin_array();
+    for (id, pkg) in &graph.packages {
+        component(&mut out, version, graph, id, pkg)?;
+    }
+    out.end_array();
+
+    out.key("dependencies");
+    out.begin_array();
+    dependency(&mut out, &subject_ref, &graph.subject_deps);
+    for (id, _) in &graph.packages {
+        dependency(&mut out, &id.0, graph.deps(id));
+    }
+    out.end_array();
+    out.end_object();
+    Ok(Written {
+        out,
+        serial,
+        timestamp,
+    })
+}
+
+/// A generous guess at the document's size, so that the buffer is allocated once: about a
+/// kilobyte of structure per component, its identity three times (`bom-ref`, `purl`, `ref`),
+/// its hashes, and a line per dependency edge. Documents of the test corpus come out between
+/// 1.1 and 3.1 KB per component, the spread being mostly hashes.
+fn capacity(graph: &Graph<'_>) -> usize {
+    let components: usize = graph
         .packages
         .iter()
-        .map(|(id, pkg)| component(version, graph, id, pkg))
-        .collect();
-    let mut dependencies = Vec::with_capacity(graph.packages.len() + 1);
-    dependencies.push(Dependency {
-        reference: Cow::Owned(subject_ref.clone()),
-        depends_on: graph.subject_deps.iter().map(|id| id.0.as_str()).collect(),
-    });
-    dependencies.extend(graph.packages.iter().map(|(id, _)| Dependency {
-        reference: Cow::Borrowed(id.0.as_str()),
-        depends_on: graph.deps(id).iter().map(|d| d.0.as_str()).collect(),
-    }));
-    Bom {
-        bom_format: "CycloneDX",
-        spec_version: version.as_str(),
-        serial_number: format!("urn:uuid:{}", ctx.uuid),
-        version: 1,
-        metadata: Metadata {
-            timestamp: ctx.created.to_owned(),
-            tools: Tools {
-                components: vec![Component {
-                    ty: "application",
-                    name: Cow::Owned(ctx.tool_name.to_owned()),
-                    version: Some(Cow::Owned(ctx.tool_version.to_owned())),
-                    ..Component::default()
-                }],
-            },
-            component: Component {
-                ty: "application",
-                bom_ref: Some(Cow::Owned(subject_ref)),
-                name: Cow::Borrowed(graph.subject.name.as_str()),
-                version: graph.subject.version.as_deref().map(Cow::Borrowed),
-                ..Component::default()
-            },
-        },
-        components,
-        dependencies,
-    }
+        .map(|(id, pkg)| {
+            let hashes: usize = pkg.hashes.iter().map(|h| h.hex().len() + 96).sum();
+            1024 + 3 * id.0.len() + pkg.name.len() + hashes
+        })
+        .sum();
+    let edges: usize = graph
+        .edges
+        .values()
+        .flatten()
+        .map(|to| to.0.len() + 16)
+        .sum();
+    4096 + components + edges
 }
 
-fn component<'g>(
+fn dependency(out: &mut JsonOut, reference: &str, depends_on: &[&PackageId]) {
+    out.begin_object();
+    out.field("ref", reference);
+    if !depends_on.is_empty() {
+        out.key("dependsOn");
+        out.begin_array();
+        for to in depends_on {
+            out.string(&to.0);
+        }
+        out.end_array();
+    }
+    out.end_object();
+}
+
+/// The most properties the encoder itself adds to one component: ecosystem, scope, direct,
+/// and at most three from the source (git commit, reference and URL).
+const OWN_PROPERTIES: usize = 6;
+
+fn component<'p>(
+    out: &mut JsonOut,
     version: CdxVersion,
-    graph: &Graph<'g>,
-    id: &'g PackageId,
-    pkg: &'g Package,
-) -> Component<'g> {
+    graph: &Graph<'_>,
+    id: &PackageId,
+    pkg: &'p Package,
+) -> fmt::Result {
     let purl = pkg.purl.as_ref();
     let (group, name) = match purl.and_then(|p| p.namespace().map(|ns| (ns, p.name()))) {
         Some((ns, name))
@@ -314,38 +273,29 @@ fn component<'g>(
         }
         _ => (None, pkg.name.as_str()),
     };
-    let supplier = model::supplier(pkg).map(|r| Organization {
-        name: r.name,
-        url: [r.url],
-    });
-    let hashes = pkg
-        .hashes
-        .iter()
-        .filter_map(|d| {
-            model::cdx_alg(d.algorithm()).map(|alg| Hash {
-                alg,
-                content: d.hex(),
-            })
-        })
-        .collect();
-    // Property names sort as the strings they are; a `vouch:` property of the package is
-    // replaced by the encoder's own value of the same name.
-    let mut properties: BTreeMap<&'g str, &'g str> = pkg
-        .properties
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    properties.insert("vouch:ecosystem", pkg.ecosystem.purl_type());
-    properties.insert("vouch:scope", model::scope_word(pkg.scope));
+
+    // The encoder's own properties, which replace a package property of the same name, and
+    // the one external reference the source may give.
+    let mut own: [(&'static str, &'p str); OWN_PROPERTIES] = [("", ""); OWN_PROPERTIES];
+    let mut own_len = 0;
+    let mut add = |name: &'static str, value: &'p str| {
+        if let Some(slot) = own.get_mut(own_len) {
+            *slot = (name, value);
+            own_len += 1;
+        }
+    };
+    add("vouch:ecosystem", pkg.ecosystem.purl_type());
+    add("vouch:scope", model::scope_word(pkg.scope));
     if pkg.kind == Kind::Library {
         let direct = if graph.is_direct(id, pkg) {
             "true"
         } else {
             "false"
         };
-        properties.insert("vouch:direct", direct);
+        add("vouch:direct", direct);
     }
-    let mut external_references = Vec::new();
+    // (type, url, commit named in the comment)
+    let mut external: Option<(&str, &str, Option<&str>)> = None;
     match &pkg.source {
         Source::Git {
             url,
@@ -353,128 +303,281 @@ fn component<'g>(
             reference,
         } => {
             if let Some(c) = commit {
-                properties.insert("vouch:git-commit", c);
+                add("vouch:git-commit", c);
             }
             if let Some(r) = reference {
-                properties.insert("vouch:git-reference", r);
+                add("vouch:git-reference", r);
             }
             if model::is_plain_url(url) {
-                external_references.push(ExternalReference {
-                    ty: "vcs",
-                    url,
-                    comment: commit.as_ref().map(|c| format!("commit {c}")),
-                });
+                external = Some(("vcs", url, commit.as_deref()));
             } else {
-                properties.insert("vouch:git-url", url);
+                add("vouch:git-url", url);
             }
         }
-        Source::Path { path } => {
-            properties.insert("vouch:source-path", path);
-        }
+        Source::Path { path } => add("vouch:source-path", path),
         Source::Url { url } | Source::Registry { url: Some(url) } => {
             if model::is_plain_url(url) {
-                external_references.push(ExternalReference {
-                    ty: "distribution",
-                    url,
-                    comment: None,
-                });
+                external = Some(("distribution", url, None));
             } else {
-                properties.insert("vouch:source-url", url);
+                add("vouch:source-url", url);
             }
         }
         _ => {}
     }
-    let occurrences: Vec<Occurrence<'g>> = pkg
-        .evidence
-        .iter()
-        .map(|e| match (version, e.line) {
-            (CdxVersion::V1_6, line) => Occurrence {
-                location: Cow::Borrowed(e.file.as_str()),
-                line,
-            },
-            (CdxVersion::V1_5, Some(line)) => Occurrence {
-                location: Cow::Owned(format!("{}:{line}", e.file)),
-                line: None,
-            },
-            (CdxVersion::V1_5, None) => Occurrence {
-                location: Cow::Borrowed(e.file.as_str()),
-                line: None,
-            },
-        })
-        .collect();
-    Component {
-        ty: match pkg.kind {
+    let own = own.get_mut(..own_len).unwrap_or_default();
+    // Property names sort as the strings they are, as in a `BTreeMap` of them.
+    own.sort_unstable_by_key(|(name, _)| *name);
+
+    out.begin_object();
+    out.field(
+        "type",
+        match pkg.kind {
             Kind::Project => "application",
             Kind::Library => "library",
             Kind::Container => "container",
             Kind::OperatingSystem => "operating-system",
         },
-        bom_ref: Some(Cow::Borrowed(id.0.as_str())),
-        supplier,
-        group,
-        name: Cow::Borrowed(name),
-        version: pkg.version.as_deref().map(Cow::Borrowed),
-        scope: Some(match pkg.scope {
+    );
+    out.field("bom-ref", &id.0);
+    if let Some(r) = model::supplier(pkg) {
+        out.key("supplier");
+        out.begin_object();
+        out.field("name", r.name);
+        out.key("url");
+        out.begin_array();
+        out.string(r.url);
+        out.end_array();
+        out.end_object();
+    }
+    out.field_opt("group", group);
+    out.field("name", name);
+    out.field_opt("version", pkg.version.as_deref());
+    out.field(
+        "scope",
+        match pkg.scope {
             Scope::Required => "required",
             Scope::Optional => "optional",
             Scope::Dev => "excluded",
-        }),
-        hashes,
-        licenses: licenses(pkg),
-        purl: purl.map(Purl),
-        external_references,
-        properties: properties
-            .into_iter()
-            .map(|(name, value)| Property { name, value })
-            .collect(),
-        evidence: (!occurrences.is_empty()).then_some(Evidence { occurrences }),
+        },
+    );
+    let mut hashes = pkg
+        .hashes
+        .iter()
+        .filter_map(|d| model::cdx_alg(d.algorithm()).map(|alg| (alg, d.hex())))
+        .peekable();
+    if hashes.peek().is_some() {
+        out.key("hashes");
+        out.begin_array();
+        for (alg, content) in hashes {
+            out.begin_object();
+            out.field("alg", alg);
+            out.field("content", content);
+            out.end_object();
+        }
+        out.end_array();
     }
+    licenses(out, pkg);
+    if let Some(p) = purl {
+        out.key("purl");
+        out.display(p)?;
+    }
+    if let Some((ty, url, commit)) = external {
+        out.key("externalReferences");
+        out.begin_array();
+        out.begin_object();
+        out.field("type", ty);
+        out.field("url", url);
+        if let Some(c) = commit {
+            out.key("comment");
+            out.display(&format_args!("commit {c}"))?;
+        }
+        out.end_object();
+        out.end_array();
+    }
+    // Always at least the ecosystem and scope, so never empty.
+    out.key("properties");
+    out.begin_array();
+    let mut theirs = pkg
+        .properties
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .peekable();
+    let mut own = own.iter().copied().peekable();
+    loop {
+        let next = match (theirs.peek(), own.peek()) {
+            (Some(t), Some(o)) => match t.0.cmp(o.0) {
+                Ordering::Less => theirs.next(),
+                Ordering::Equal => {
+                    theirs.next();
+                    own.next()
+                }
+                Ordering::Greater => own.next(),
+            },
+            (Some(_), None) => theirs.next(),
+            (None, _) => own.next(),
+        };
+        let Some((name, value)) = next else {
+            break;
+        };
+        out.begin_object();
+        out.field("name", name);
+        out.field("value", value);
+        out.end_object();
+    }
+    out.end_array();
+    if !pkg.evidence.is_empty() {
+        out.key("evidence");
+        out.begin_object();
+        out.key("occurrences");
+        out.begin_array();
+        for e in &pkg.evidence {
+            out.begin_object();
+            out.key("location");
+            match (version, e.line) {
+                (CdxVersion::V1_6, line) => {
+                    out.string(&e.file);
+                    if let Some(line) = line {
+                        out.key("line");
+                        out.uint(u64::from(line));
+                    }
+                }
+                (CdxVersion::V1_5, Some(line)) => {
+                    out.display(&format_args!("{}:{line}", e.file))?;
+                }
+                (CdxVersion::V1_5, None) => out.string(&e.file),
+            }
+            out.end_object();
+        }
+        out.end_array();
+        out.end_object();
+    }
+    out.end_object();
+    Ok(())
 }
 
 /// CycloneDX allows either a list of licences or exactly one expression. When every recorded
 /// string is a valid SPDX expression, they become one expression (joined with `AND`), written
 /// as `license.id` when it is a single listed id; otherwise each string is its own licence, by
 /// id when it is one, by name when it is not.
-fn licenses(pkg: &Package) -> Vec<LicenseChoice<'_>> {
+fn licenses(out: &mut JsonOut, pkg: &Package) {
+    if pkg.licenses.is_empty() {
+        return;
+    }
     let classified: Vec<License<'_>> = pkg
         .licenses
         .iter()
         .map(|l| model::classify_license(l))
         .collect();
-    if classified.is_empty() {
-        return Vec::new();
-    }
     if classified
         .iter()
         .all(|c| matches!(c, License::Expression { .. }))
     {
         if let [License::Expression { text, simple: true }] = classified.as_slice() {
-            return vec![by_id(text)];
+            out.key("licenses");
+            out.begin_array();
+            license(out, "id", text);
+            out.end_array();
+        } else if let Some((expression, _)) = model::joined_expression(&pkg.licenses) {
+            out.key("licenses");
+            out.begin_array();
+            out.begin_object();
+            out.field("expression", &expression);
+            out.end_object();
+            out.end_array();
         }
-        return match model::joined_expression(&pkg.licenses) {
-            Some((expression, _)) => vec![LicenseChoice::Expression { expression }],
-            None => Vec::new(),
-        };
+        return;
     }
-    classified
-        .iter()
-        .map(|c| match c {
-            License::Expression { text, simple: true } => by_id(text),
-            License::Expression { text, .. } | License::Raw(text) => LicenseChoice::License {
-                license: LicenseObject {
-                    id: None,
-                    name: Some(text),
-                },
-            },
-        })
-        .collect()
+    out.key("licenses");
+    out.begin_array();
+    for c in &classified {
+        match c {
+            License::Expression { text, simple: true } => license(out, "id", text),
+            License::Expression { text, .. } | License::Raw(text) => license(out, "name", text),
+        }
+    }
+    out.end_array();
 }
 
-fn by_id(id: &str) -> LicenseChoice<'_> {
-    LicenseChoice::License {
-        license: LicenseObject {
-            id: Some(id),
-            name: None,
-        },
+/// `{"license": {"id": …}}` or `{"license": {"name": …}}`.
+fn license(out: &mut JsonOut, key: &str, value: &str) {
+    out.begin_object();
+    out.key("license");
+    out.begin_object();
+    out.field(key, value);
+    out.end_object();
+    out.end_object();
+}
+
+#[cfg(test)]
+mod tests {
+    use vouch_inventory::{Inventory, Source};
+
+    use super::*;
+    use crate::Subject;
+
+    /// Every optional part of a component, and strings that need escaping, in one inventory.
+    fn odd_inventory() -> Inventory {
+        let mut inv = Inventory::new();
+        let root = inv.add_root(
+            Package::new(Ecosystem::Npm, "app\"quoted").found_in("dir/package-lock.json", None),
+        );
+        let mut git = Package::new(Ecosystem::Cargo, "gitdep").version("0.1.0");
+        git.source = Source::Git {
+            url: "https://github.com/a/b".into(),
+            commit: Some("abc123".into()),
+            reference: Some("main\tbranch".into()),
+        };
+        git.licenses = ["MIT".into(), "Custom: see LICENSE\n".into()].into();
+        git.properties
+            .insert("vouch:scope".into(), "overridden".into());
+        git.properties.insert("a:first".into(), "é\u{1}".into());
+        git.properties.insert("z:last".into(), String::new());
+        let git = inv.add(
+            git.found_in("Cargo.lock", Some(12))
+                .found_in("other.lock", None),
+        );
+        let mut local = Package::new(Ecosystem::Pypi, "local");
+        local.source = Source::Path {
+            path: "../local\\dir".into(),
+        };
+        local.licenses = ["MIT OR Apache-2.0".into(), "BSD-3-Clause".into()].into();
+        local.scope = Scope::Dev;
+        let local = inv.add(local);
+        inv.depend(&root, &git);
+        inv.depend(&git, &local);
+        inv
+    }
+
+    #[test]
+    fn one_pass_serial_matches_two_passes_in_both_versions() {
+        let subject = Subject {
+            name: "odd \"subject\"\n".into(),
+            version: Some("1.0".into()),
+        };
+        let inv = odd_inventory();
+        let graph = Graph::new(&subject, &inv);
+        for version in [CdxVersion::V1_5, CdxVersion::V1_6] {
+            for created in ["2023-11-14T22:13:20Z", ""] {
+                let ctx = Context {
+                    uuid: model::NIL_UUID,
+                    created,
+                    tool_name: "vouch",
+                    tool_version: "0.0.0",
+                };
+                let fast = encode_derived(version, &graph, &ctx).unwrap();
+                let slow = two_pass(version, &graph, &ctx).unwrap();
+                assert_eq!(
+                    String::from_utf8(fast.clone()).unwrap(),
+                    String::from_utf8(slow).unwrap()
+                );
+                let doc: serde_json::Value = serde_json::from_slice(&fast).unwrap();
+                assert_ne!(doc["serialNumber"], format!("urn:uuid:{}", model::NIL_UUID));
+                assert_eq!(doc["metadata"]["component"]["name"], "odd \"subject\"\n");
+                assert_eq!(
+                    doc["metadata"].get("timestamp").is_some(),
+                    !created.is_empty()
+                );
+            }
+        }
     }
 }

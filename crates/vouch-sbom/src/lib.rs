@@ -27,6 +27,7 @@ pub mod check;
 mod cyclonedx;
 mod decode;
 mod json;
+mod json_out;
 mod model;
 mod spdx2;
 mod spdx3;

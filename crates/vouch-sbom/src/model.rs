@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use vouch_digest::{Algorithm, hash_bytes, to_hex};
+use vouch_digest::{Algorithm, Digest, hash_bytes, hash_reader, to_hex};
 use vouch_inventory::{Ecosystem, Inventory, Kind, Package, PackageId, Source};
 
 use crate::{EncodeError, Subject};
@@ -142,7 +142,17 @@ pub(crate) fn check_uuid(s: &str) -> Result<String, EncodeError> {
 /// SHA-256 in place of SHA-1, whose use here would need no collision resistance but would
 /// draw questions).
 pub(crate) fn uuid_from_content(content: &[u8]) -> String {
-    let mut bytes = hash_bytes(Algorithm::Sha256, content)
+    uuid_from_digest(hash_bytes(Algorithm::Sha256, content))
+}
+
+/// [`uuid_from_content`] of everything `content` yields, for content that is not in one
+/// piece (a document hashed with a part of it left out).
+pub(crate) fn uuid_from_reader(content: impl std::io::Read) -> String {
+    uuid_from_digest(hash_reader(Algorithm::Sha256, content).ok())
+}
+
+fn uuid_from_digest(digest: Option<Digest>) -> String {
+    let mut bytes = digest
         .and_then(|d| vouch_digest::from_hex(d.hex()))
         .unwrap_or_default();
     bytes.resize(16, 0);
