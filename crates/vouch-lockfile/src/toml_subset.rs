@@ -579,6 +579,47 @@ impl de::Error for Fallback {
 // `deserialize_any`, so a type reads the same thing from either reader, and fails where the
 // `toml` crate's reading fails (then the caller falls back and the error is the `toml` crate's).
 
+/// The requests both deserializers answer alike, as the `toml` crate's do.
+macro_rules! answers_like_toml {
+    () => {
+        /// TOML has no null: a value that is there is `Some`, a missing key is `None`.
+        fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
+            visitor.visit_some(self)
+        }
+
+        fn deserialize_newtype_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            visitor: V,
+        ) -> Result<V::Value, Fallback> {
+            visitor.visit_newtype_struct(self)
+        }
+
+        /// Only `IgnoredAny` asks for this, and it accepts anything: skip the walk.
+        fn deserialize_ignored_any<V: Visitor<'de>>(
+            self,
+            visitor: V,
+        ) -> Result<V::Value, Fallback> {
+            visitor.visit_unit()
+        }
+
+        /// No parser of this crate reads a TOML enum; left to the general parser.
+        fn deserialize_enum<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            _variants: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Fallback> {
+            Err(Fallback)
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            unit unit_struct seq tuple tuple_struct map struct identifier
+        }
+    };
+}
+
 impl<'de> Deserializer<'de> for &Value<'de> {
     type Error = Fallback;
 
@@ -596,38 +637,7 @@ impl<'de> Deserializer<'de> for &Value<'de> {
         }
     }
 
-    /// TOML has no null: a value that is there is `Some`, a missing key is `None`.
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
-        visitor.visit_some(self)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Fallback> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    /// Only `IgnoredAny` asks for this, and it accepts anything: skip the walk.
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
-        visitor.visit_unit()
-    }
-
-    /// No parser of this crate reads a TOML enum; left to the general parser.
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        _visitor: V,
-    ) -> Result<V::Value, Fallback> {
-        Err(Fallback)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier
-    }
+    answers_like_toml!();
 }
 
 impl<'de> Deserializer<'de> for &Table<'de> {
@@ -640,35 +650,7 @@ impl<'de> Deserializer<'de> for &Table<'de> {
         })
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
-        visitor.visit_some(self)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Fallback> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        _visitor: V,
-    ) -> Result<V::Value, Fallback> {
-        Err(Fallback)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier
-    }
+    answers_like_toml!();
 }
 
 /// A table's entries, in document order. The `toml` crate visits them in key order (its

@@ -87,7 +87,7 @@ pub(crate) fn encode_derived(
         || (bytes.get(skip.start) == Some(&b'\n') && bytes.get(skip.end - 1) == Some(&b','));
     let slot_ok = bytes.get(serial.clone()) == Some(model::NIL_UUID.as_bytes());
     if let ((Some(head), Some(tail)), true, true) = (draft, skipped_ok, slot_ok) {
-        let uuid = model::uuid_from_reader(std::io::Read::chain(head, tail));
+        let uuid = model::uuid_from_parts(&[head, tail]);
         if let Some(slot) = bytes.get_mut(serial)
             && slot.len() == uuid.len()
         {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use vouch_digest::{Algorithm, Digest, hash_bytes, hash_reader, to_hex};
+use vouch_digest::{Algorithm, Digest, hash_bytes, hash_parts, to_hex};
 use vouch_inventory::{Ecosystem, Inventory, Kind, Package, PackageId, Source};
 
 use crate::{EncodeError, Subject};
@@ -145,10 +145,10 @@ pub(crate) fn uuid_from_content(content: &[u8]) -> String {
     uuid_from_digest(hash_bytes(Algorithm::Sha256, content))
 }
 
-/// [`uuid_from_content`] of everything `content` yields, for content that is not in one
+/// [`uuid_from_content`] of the concatenation of `parts`, for content that is not in one
 /// piece (a document hashed with a part of it left out).
-pub(crate) fn uuid_from_reader(content: impl std::io::Read) -> String {
-    uuid_from_digest(hash_reader(Algorithm::Sha256, content).ok())
+pub(crate) fn uuid_from_parts(parts: &[&[u8]]) -> String {
+    uuid_from_digest(hash_parts(Algorithm::Sha256, parts))
 }
 
 fn uuid_from_digest(digest: Option<Digest>) -> String {
