@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 export VOUCH_SHARED_DIR="${VOUCH_SHARED_DIR:-$repo/../shared}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# One build from scratch: incremental state would only take disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 fuzz_seconds="${VOUCH_FUZZ_SECONDS:-10}"
 
 passed=0
@@ -31,6 +33,7 @@ step() {
     fi
 }
 
+echo "disk: $(df -h . | tail -1 | awk '{print $4}') free at the start"
 if [ ! -d "$VOUCH_SHARED_DIR/schemas" ]; then
     echo "WARNING: shared test data not found at $VOUCH_SHARED_DIR: corpus and schema tests will say SKIPPED"
 fi
@@ -84,5 +87,6 @@ if [ "$fuzz_seconds" != 0 ]; then
 fi
 
 echo
+df -h . | tail -1 | awk '{print "disk: " $4 " free, target/ holds " t}' t="$(du -sh target 2>/dev/null | cut -f1)"
 echo "steps: $passed passed, $failed failed"
 [ "$failed" = 0 ]
