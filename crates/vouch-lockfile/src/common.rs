@@ -207,7 +207,13 @@ pub(crate) fn read_limited(path: &Path, display: &str) -> Result<Vec<u8>, ParseE
     use std::io::Read;
     let file = fs_err::File::open(path)
         .map_err(|e| ParseError::new(display, ParseErrorKind::Io(io_reason(&e))))?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length, so the text is read in one go into memory touched once,
+    // not through a dozen doubling copies; the limit still holds if the file grows meanwhile.
+    let expected = file
+        .metadata()
+        .map_or(0, |m| m.len())
+        .min(MAX_LOCKFILE_BYTES);
+    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).saturating_add(1));
     file.take(MAX_LOCKFILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| ParseError::new(display, ParseErrorKind::Io(io_reason(&e))))?;
