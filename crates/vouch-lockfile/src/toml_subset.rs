@@ -714,7 +714,7 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
-    use crate::yaml_subset::corpus_dir;
+    use crate::yaml_subset::check_lockfile_texts;
 
     /// Both readers, through `toml::Value`.
     fn both(text: &str) -> (Option<toml::Value>, Option<toml::Value>) {
@@ -1006,42 +1006,29 @@ mod tests {
     /// exists for is silently lost.
     #[test]
     fn lockfiles_read_alike_and_real_ones_take_the_fast_path() {
-        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut real = 0;
-        for (root, must_read) in [
-            (manifest.join("tests/fixtures"), false),
-            (corpus_dir(), true),
-        ] {
-            for entry in walkdir::WalkDir::new(&root).into_iter().flatten() {
-                let name = entry.file_name().to_string_lossy();
-                let toml = ["Cargo.lock", "uv.lock", "poetry.lock", "pdm.lock"]
+        check_lockfile_texts(
+            |name, _| {
+                ["Cargo.lock", "uv.lock", "poetry.lock", "pdm.lock"]
                     .iter()
                     .any(|known| name.ends_with(known))
-                    || name.ends_with(".toml");
-                let Ok(text) = std::fs::read_to_string(entry.path()) else {
-                    continue;
-                };
-                if !toml {
-                    continue;
-                }
-                let (fast, slow) = both(&text);
-                let path = entry.path().display();
-                if must_read {
+                    || name.ends_with(".toml")
+            },
+            |path, text, in_corpus| {
+                let (fast, slow) = both(text);
+                let shown = path.display();
+                if in_corpus {
                     assert!(
                         fast.is_some(),
-                        "the fast path declines {path}; lines it declines alone: {:?}",
-                        declined_lines(&text)
+                        "the fast path declines {shown}; lines it declines alone: {:?}",
+                        declined_lines(text)
                     );
-                    real += 1;
                 }
                 if fast.is_some() {
-                    assert_eq!(fast, slow, "{path}");
-                    assert_eq!(agrees_with_toml(&text), Some(true), "{path}");
+                    assert_eq!(fast, slow, "{shown}");
+                    assert_eq!(agrees_with_toml(text), Some(true), "{shown}");
                 }
-            }
-        }
-        if real == 0 {
-            eprintln!("SKIPPED: lockfile corpus not found (set VOUCH_SHARED_DIR); fixtures only");
-        }
+                in_corpus
+            },
+        );
     }
 }

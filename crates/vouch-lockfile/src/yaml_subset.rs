@@ -955,6 +955,35 @@ pub(crate) fn corpus_dir() -> std::path::PathBuf {
         .join("corpus/lockfiles")
 }
 
+/// Walks the fixtures and the corpus and calls `check(path, text, in_corpus)` on every file
+/// `wanted(name, text)` selects; `check` says whether it held the file to the fast path. When
+/// it held none (no corpus), the test says it was skipped.
+#[cfg(test)]
+pub(crate) fn check_lockfile_texts(
+    wanted: impl Fn(&str, &str) -> bool,
+    mut check: impl FnMut(&std::path::Path, &str, bool) -> bool,
+) {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut real = 0;
+    for (root, in_corpus) in [
+        (manifest.join("tests/fixtures"), false),
+        (corpus_dir(), true),
+    ] {
+        for entry in walkdir::WalkDir::new(&root).into_iter().flatten() {
+            let name = entry.file_name().to_string_lossy();
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            if wanted(&name, &text) && check(entry.path(), &text, in_corpus) {
+                real += 1;
+            }
+        }
+    }
+    if real == 0 {
+        eprintln!("SKIPPED: lockfile corpus not found (set VOUCH_SHARED_DIR); fixtures only");
+    }
+}
+
 /// The corpus file `rel` (under `corpus/lockfiles`), or `None` with a SKIPPED line.
 #[cfg(test)]
 pub(crate) fn corpus_text(rel: &str) -> Option<String> {
@@ -1084,39 +1113,29 @@ mod tests {
     /// it exists for is silently lost.
     #[test]
     fn lockfiles_read_alike_and_real_ones_take_the_fast_path() {
-        let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let corpus = corpus_dir();
-        let mut real = 0;
-        for (root, must_read) in [(manifest.join("tests/fixtures"), false), (corpus, true)] {
-            for entry in walkdir::WalkDir::new(&root).into_iter().flatten() {
-                let name = entry.file_name().to_string_lossy();
-                let yaml = name.ends_with(".yaml") || name == "yarn.lock";
-                let Ok(text) = std::fs::read_to_string(entry.path()) else {
-                    continue;
-                };
-                if !yaml || (name == "yarn.lock" && !text.contains("__metadata:")) {
-                    continue;
-                }
-                let (fast, slow) = both(&text);
-                let path = entry.path().display();
+        check_lockfile_texts(
+            |name, text| {
+                name.ends_with(".yaml") || (name == "yarn.lock" && text.contains("__metadata:"))
+            },
+            |path, text, in_corpus| {
+                let (fast, slow) = both(text);
+                let shown = path.display();
                 // The corpus's `edge` files are deliberately unusual; the others are real.
-                if must_read && !entry.path().components().any(|c| c.as_os_str() == "edge") {
+                let must_read = in_corpus && !path.components().any(|c| c.as_os_str() == "edge");
+                if must_read {
                     assert!(
                         fast.is_some(),
-                        "the fast path declines {path}; lines it declines alone: {:?}",
-                        declined_lines(&text)
+                        "the fast path declines {shown}; lines it declines alone: {:?}",
+                        declined_lines(text)
                     );
-                    real += 1;
                 }
                 if fast.is_some() {
-                    assert_eq!(fast, slow, "{path}");
-                    assert_eq!(agrees_with_serde_norway(&text), Some(true), "{path}");
+                    assert_eq!(fast, slow, "{shown}");
+                    assert_eq!(agrees_with_serde_norway(text), Some(true), "{shown}");
                 }
-            }
-        }
-        if real == 0 {
-            eprintln!("SKIPPED: lockfile corpus not found (set VOUCH_SHARED_DIR); fixtures only");
-        }
+                must_read
+            },
+        );
     }
 
     #[test]
