@@ -10,6 +10,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::hash::BuildHasher as _;
+use std::sync::OnceLock;
+
+use hashbrown::{DefaultHashBuilder, HashTable};
 
 pub use vouch_digest::{Algorithm, Digest};
 pub use vouch_purl::PackageUrl;
@@ -288,13 +292,92 @@ impl fmt::Display for PackageId {
 }
 
 /// Packages, merged by identity, and the dependency edges between them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Inside, every identity the inventory has met (as a package or as the end of an edge) has a
+/// slot, found through a hash table, and edges are slot numbers. Reads in identity order go
+/// through a view (identities sorted once, each package's dependencies sorted and without
+/// repeats) that is built on the first such read after a change. Parsers add a package per
+/// lockfile entry and an edge per dependency, and ordered maps keyed by identity strings made
+/// each of those a dozen string comparisons.
+#[derive(Clone, Default)]
 pub struct Inventory {
-    packages: BTreeMap<PackageId, Package>,
-    edges: BTreeMap<PackageId, BTreeSet<PackageId>>,
+    slots: Vec<Slot>,
+    /// Slot numbers, hashed by the slot's identity.
+    index: HashTable<u32>,
+    hasher: DefaultHashBuilder,
     roots: BTreeSet<PackageId>,
     primary: Option<PackageId>,
+    /// Number of slots that hold a package.
+    len: usize,
+    order: OnceLock<Order>,
 }
+
+/// One identity, its package if it has been added, and what it depends on.
+#[derive(Clone)]
+struct Slot {
+    id: PackageId,
+    package: Option<Package>,
+    /// Dependencies as slot numbers, in the order recorded. Short lists hold no repeats; long
+    /// ones may (looking through them at each edge would cost more than the view's sort).
+    deps: Vec<u32>,
+}
+
+/// Lists longer than this take repeated edges, which the view removes.
+const DEDUP_SCAN: usize = 16;
+
+/// The inventory in identity order.
+#[derive(Clone)]
+struct Order {
+    /// Every slot, in identity order.
+    sorted: Vec<u32>,
+    /// The dependencies of slot `s` are `deps[starts[s]..starts[s + 1]]`, in identity order,
+    /// each once.
+    starts: Vec<u32>,
+    deps: Vec<u32>,
+}
+
+impl Order {
+    fn build(slots: &[Slot]) -> Order {
+        let id = |s: u32| slots.get(s as usize).map(|x| x.id.0.as_str());
+        let mut sorted: Vec<u32> = (0..slots.len() as u32).collect();
+        sorted.sort_unstable_by(|&a, &b| id(a).cmp(&id(b)));
+        let mut rank = vec![0u32; slots.len()];
+        for (r, &s) in sorted.iter().enumerate() {
+            if let Some(x) = rank.get_mut(s as usize) {
+                *x = r as u32;
+            }
+        }
+        let mut starts = Vec::with_capacity(slots.len() + 1);
+        let mut deps = Vec::with_capacity(slots.iter().map(|s| s.deps.len()).sum());
+        let mut scratch: Vec<u32> = Vec::new();
+        for slot in slots {
+            starts.push(deps.len() as u32);
+            scratch.clear();
+            scratch.extend_from_slice(&slot.deps);
+            scratch.sort_unstable_by_key(|&t| rank.get(t as usize).copied().unwrap_or(u32::MAX));
+            scratch.dedup();
+            deps.extend_from_slice(&scratch);
+        }
+        starts.push(deps.len() as u32);
+        Order {
+            sorted,
+            starts,
+            deps,
+        }
+    }
+
+    /// The dependencies of slot `s`, in identity order.
+    fn deps_of(&self, s: u32) -> &[u32] {
+        let s = s as usize;
+        match (self.starts.get(s), self.starts.get(s + 1)) {
+            (Some(&a), Some(&b)) => self.deps.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// What a slot number that is out of range reads as (never, by construction).
+static NO_ID: PackageId = PackageId(String::new());
 
 impl Inventory {
     /// An empty inventory.
@@ -302,23 +385,72 @@ impl Inventory {
         Self::default()
     }
 
+    /// The slot of `id`, if the inventory has met it.
+    fn find(&self, id: &PackageId) -> Option<u32> {
+        let hash = self.hasher.hash_one(id.0.as_str());
+        let slots = &self.slots;
+        self.index
+            .find(hash, |&s| {
+                slots.get(s as usize).is_some_and(|x| x.id == *id)
+            })
+            .copied()
+    }
+
+    /// The slot of `id`, made if there is none yet.
+    fn intern(&mut self, id: &PackageId) -> u32 {
+        match self.find(id) {
+            Some(s) => s,
+            None => self.push_slot(id.clone()),
+        }
+    }
+
+    /// The slot of `id`, taking the string when the slot is new.
+    fn intern_owned(&mut self, id: PackageId) -> u32 {
+        match self.find(&id) {
+            Some(s) => s,
+            None => self.push_slot(id),
+        }
+    }
+
+    fn push_slot(&mut self, id: PackageId) -> u32 {
+        let hash = self.hasher.hash_one(id.0.as_str());
+        let s = self.slots.len() as u32;
+        self.slots.push(Slot {
+            id,
+            package: None,
+            deps: Vec::new(),
+        });
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.index.insert_unique(hash, s, |&t| {
+            hasher.hash_one(slots.get(t as usize).map_or("", |x| x.id.0.as_str()))
+        });
+        self.order.take();
+        s
+    }
+
+    fn id_of(&self, s: u32) -> &PackageId {
+        self.slots.get(s as usize).map_or(&NO_ID, |x| &x.id)
+    }
+
+    fn order(&self) -> &Order {
+        self.order.get_or_init(|| Order::build(&self.slots))
+    }
+
     /// Adds a package, merging it with one of the same identity; returns its identity.
     pub fn add(&mut self, package: Package) -> PackageId {
-        let id = package.id();
-        // One search of the map, not a lookup and then an insert: parsers add a package per
-        // lockfile entry, and the identity strings are long and share prefixes.
-        match self.packages.entry(id) {
-            std::collections::btree_map::Entry::Occupied(mut existing) => {
-                let id = existing.key().clone();
-                existing.get_mut().merge(package);
-                id
-            }
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                let id = slot.key().clone();
-                slot.insert(package);
-                id
+        let s = self.intern_owned(package.id());
+        let Some(slot) = self.slots.get_mut(s as usize) else {
+            return NO_ID.clone();
+        };
+        match &mut slot.package {
+            Some(existing) => existing.merge(package),
+            None => {
+                slot.package = Some(package);
+                self.len += 1;
+                self.order.take();
             }
         }
+        slot.id.clone()
     }
 
     /// Adds a project package (the software a lockfile describes) and marks it a root. A
@@ -355,44 +487,51 @@ impl Inventory {
         if from == to {
             return;
         }
-        // Lockfiles repeat edges (one per descriptor or peer variant): look before cloning,
-        // so that a repeated edge costs two lookups and no allocation.
-        match self.edges.get_mut(from) {
-            Some(tos) => {
-                if !tos.contains(to) {
-                    tos.insert(to.clone());
-                }
-            }
-            None => {
-                self.edges
-                    .insert(from.clone(), BTreeSet::from([to.clone()]));
-            }
+        let f = self.intern(from);
+        let t = self.intern(to);
+        self.depend_slots(f, t);
+    }
+
+    fn depend_slots(&mut self, f: u32, t: u32) {
+        if f == t {
+            return;
+        }
+        if let Some(slot) = self.slots.get_mut(f as usize)
+            && (slot.deps.len() > DEDUP_SCAN || !slot.deps.contains(&t))
+        {
+            slot.deps.push(t);
+            self.order.take();
         }
     }
 
     /// The package with this identity.
     pub fn get(&self, id: &PackageId) -> Option<&Package> {
-        self.packages.get(id)
+        let s = self.find(id)?;
+        self.slots.get(s as usize)?.package.as_ref()
     }
 
     /// Mutable access to the package with this identity.
     pub fn get_mut(&mut self, id: &PackageId) -> Option<&mut Package> {
-        self.packages.get_mut(id)
+        let s = self.find(id)?;
+        self.slots.get_mut(s as usize)?.package.as_mut()
     }
 
     /// All packages in identity order.
     pub fn packages(&self) -> impl Iterator<Item = (&PackageId, &Package)> {
-        self.packages.iter()
+        self.order().sorted.iter().filter_map(|&s| {
+            let slot = self.slots.get(s as usize)?;
+            Some((&slot.id, slot.package.as_ref()?))
+        })
     }
 
     /// Number of packages, projects included.
     pub fn len(&self) -> usize {
-        self.packages.len()
+        self.len
     }
 
     /// Whether there are no packages.
     pub fn is_empty(&self) -> bool {
-        self.packages.is_empty()
+        self.len == 0
     }
 
     /// The project packages.
@@ -402,26 +541,38 @@ impl Inventory {
 
     /// Direct dependencies of `id`, in identity order.
     pub fn dependencies(&self, id: &PackageId) -> impl Iterator<Item = &PackageId> {
-        self.edges.get(id).into_iter().flatten()
+        let deps = match self.find(id) {
+            Some(s) => self.order().deps_of(s),
+            None => &[],
+        };
+        deps.iter().map(|&t| self.id_of(t))
     }
 
-    /// Each package that has dependencies, with them, in identity order.
-    pub fn adjacency(&self) -> impl Iterator<Item = (&PackageId, &BTreeSet<PackageId>)> {
-        self.edges.iter()
+    /// Each identity that has dependencies, with them, both in identity order.
+    pub fn adjacency(
+        &self,
+    ) -> impl Iterator<
+        Item = (
+            &PackageId,
+            impl ExactSizeIterator<Item = &PackageId> + Clone,
+        ),
+    > {
+        let order = self.order();
+        order.sorted.iter().filter_map(move |&s| {
+            let deps = order.deps_of(s);
+            (!deps.is_empty()).then(|| (self.id_of(s), deps.iter().map(|&t| self.id_of(t))))
+        })
     }
 
     /// Every edge `(from, to)` in order.
     pub fn edges(&self) -> impl Iterator<Item = (&PackageId, &PackageId)> {
-        self.edges
-            .iter()
-            .flat_map(|(from, tos)| tos.iter().map(move |to| (from, to)))
+        self.adjacency()
+            .flat_map(|(from, tos)| tos.map(move |to| (from, to)))
     }
 
     /// Packages that are not projects.
     pub fn libraries(&self) -> impl Iterator<Item = (&PackageId, &Package)> {
-        self.packages
-            .iter()
-            .filter(|(_, p)| p.kind == Kind::Library)
+        self.packages().filter(|(_, p)| p.kind == Kind::Library)
     }
 
     /// Folds another inventory into this one.
@@ -429,7 +580,7 @@ impl Inventory {
         // Folding into an empty inventory is taking the other one: the common case of a
         // directory with one lockfile, where adding every package again cost a twentieth of
         // the run.
-        if self.packages.is_empty() && self.edges.is_empty() && self.roots.is_empty() {
+        if self.slots.is_empty() && self.roots.is_empty() {
             let primary = self.primary.take();
             *self = other;
             if primary.is_some() {
@@ -437,11 +588,26 @@ impl Inventory {
             }
             return;
         }
-        for (_, p) in other.packages {
-            self.add(p);
+        // Slots of `other`, renumbered here: packages first, then the edges between them.
+        let mut map = Vec::with_capacity(other.slots.len());
+        let mut deps = Vec::with_capacity(other.slots.len());
+        for slot in other.slots {
+            let s = match slot.package {
+                Some(p) => {
+                    self.add(p);
+                    self.intern(&slot.id)
+                }
+                None => self.intern_owned(slot.id),
+            };
+            map.push(s);
+            deps.push(slot.deps);
         }
-        for (from, tos) in other.edges {
-            self.edges.entry(from).or_default().extend(tos);
+        for (from, tos) in map.iter().zip(deps) {
+            for t in tos {
+                if let Some(&to) = map.get(t as usize) {
+                    self.depend_slots(*from, to);
+                }
+            }
         }
         self.roots.extend(other.roots);
         if self.primary.is_none() {
@@ -452,43 +618,62 @@ impl Inventory {
     /// Drops edges whose ends are not packages here (a lockfile may name a dependency it does
     /// not resolve, such as an optional one for another platform).
     pub fn prune_dangling_edges(&mut self) {
-        let packages = &self.packages;
-        self.edges.retain(|from, tos| {
-            tos.retain(|to| packages.contains_key(to));
-            packages.contains_key(from) && !tos.is_empty()
-        });
+        let present: Vec<bool> = self.slots.iter().map(|s| s.package.is_some()).collect();
+        for slot in &mut self.slots {
+            if slot.package.is_some() {
+                slot.deps
+                    .retain(|&t| present.get(t as usize).copied().unwrap_or(false));
+            } else {
+                slot.deps.clear();
+            }
+        }
+        self.order.take();
     }
 
     /// Attaches every library that nothing depends on to `root`, so that no package is an
     /// orphan, and marks it direct unless its producer said otherwise.
     pub fn attach_orphans(&mut self, root: &PackageId) {
-        // A sorted vector of borrowed identities: building a set of cloned strings cost more
-        // than the rest of this walk on lockfiles of a few thousand packages.
-        let mut has_parent: Vec<&PackageId> = self.edges.values().flatten().collect();
-        has_parent.sort_unstable();
-        has_parent.dedup();
-        let orphans: Vec<PackageId> = self
-            .packages
+        let r = self.intern(root);
+        let mut has_parent = vec![false; self.slots.len()];
+        for &t in self.slots.iter().flat_map(|s| &s.deps) {
+            if let Some(h) = has_parent.get_mut(t as usize) {
+                *h = true;
+            }
+        }
+        let orphans: Vec<u32> = self
+            .slots
             .iter()
-            .filter(|(id, p)| {
-                p.kind == Kind::Library && has_parent.binary_search(id).is_err() && *id != root
+            .zip(&has_parent)
+            .enumerate()
+            .filter(|(s, (slot, has_parent))| {
+                !**has_parent
+                    && *s as u32 != r
+                    && slot
+                        .package
+                        .as_ref()
+                        .is_some_and(|p| p.kind == Kind::Library)
             })
-            .map(|(id, _)| id.clone())
+            .map(|(s, _)| s as u32)
             .collect();
-        for id in orphans {
-            self.depend(root, &id);
+        for s in orphans {
+            self.depend_slots(r, s);
         }
     }
 
     /// Removes packages (and their edges) for which `keep` returns false.
     pub fn retain(&mut self, mut keep: impl FnMut(&Package) -> bool) {
-        self.packages.retain(|_, p| keep(p));
-        self.roots.retain(|id| self.packages.contains_key(id));
-        if self
-            .primary
-            .as_ref()
-            .is_some_and(|p| !self.packages.contains_key(p))
-        {
+        for slot in &mut self.slots {
+            if slot.package.as_ref().is_some_and(|p| !keep(p)) {
+                slot.package = None;
+                self.len -= 1;
+            }
+        }
+        let roots = std::mem::take(&mut self.roots);
+        self.roots = roots
+            .into_iter()
+            .filter(|id| self.get(id).is_some())
+            .collect();
+        if self.primary.as_ref().is_some_and(|p| self.get(p).is_none()) {
             self.primary = None;
         }
         self.prune_dangling_edges();
@@ -496,25 +681,74 @@ impl Inventory {
 
     /// Packages reachable from `from` (not including it), breadth first, each once.
     pub fn reachable(&self, from: &PackageId) -> BTreeSet<PackageId> {
-        let mut seen = BTreeSet::new();
-        let mut queue: Vec<&PackageId> = self.dependencies(from).collect();
-        while let Some(id) = queue.pop() {
-            if seen.insert(id.clone()) {
-                queue.extend(self.dependencies(id));
+        let mut seen = vec![false; self.slots.len()];
+        let mut out = BTreeSet::new();
+        let Some(start) = self.find(from) else {
+            return out;
+        };
+        let mut queue: Vec<u32> = self.slot_deps(start).to_vec();
+        while let Some(s) = queue.pop() {
+            if let Some(seen) = seen.get_mut(s as usize).filter(|seen| !**seen) {
+                *seen = true;
+                out.insert(self.id_of(s).clone());
+                queue.extend_from_slice(self.slot_deps(s));
             }
         }
-        seen
+        out
+    }
+
+    /// The recorded dependencies of slot `s` (repeats possible on long lists).
+    fn slot_deps(&self, s: u32) -> &[u32] {
+        self.slots
+            .get(s as usize)
+            .map_or(&[], |x| x.deps.as_slice())
     }
 
     /// Whether `id` is a direct dependency of a project: what its producer said, otherwise
     /// whether a root depends on it.
     pub fn is_direct(&self, id: &PackageId) -> bool {
-        if let Some(d) = self.packages.get(id).and_then(|p| p.direct) {
+        let Some(s) = self.find(id) else {
+            return false;
+        };
+        if let Some(d) = self
+            .slots
+            .get(s as usize)
+            .and_then(|x| x.package.as_ref())
+            .and_then(|p| p.direct)
+        {
             return d;
         }
         self.roots
             .iter()
-            .any(|r| self.edges.get(r).is_some_and(|tos| tos.contains(id)))
+            .filter_map(|r| self.find(r))
+            .any(|r| self.slot_deps(r).contains(&s))
+    }
+}
+
+impl PartialEq for Inventory {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len
+            && self.roots == other.roots
+            && self.primary == other.primary
+            && self.packages().eq(other.packages())
+            && self.edges().eq(other.edges())
+    }
+}
+
+impl Eq for Inventory {}
+
+impl fmt::Debug for Inventory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let edges: BTreeMap<&PackageId, Vec<&PackageId>> = self
+            .adjacency()
+            .map(|(from, tos)| (from, tos.collect()))
+            .collect();
+        f.debug_struct("Inventory")
+            .field("packages", &self.packages().collect::<BTreeMap<_, _>>())
+            .field("edges", &edges)
+            .field("roots", &self.roots)
+            .field("primary", &self.primary)
+            .finish()
     }
 }
 
@@ -585,6 +819,92 @@ mod tests {
         let serde = lib("serde", "1.0.0").id();
         assert_eq!(all.get(&serde).unwrap().evidence.len(), 2);
         assert_eq!(all.primary_root(), a.primary_root());
+    }
+
+    #[test]
+    fn reads_are_in_identity_order_whatever_the_order_of_insertion() {
+        let names = ["m", "c", "x", "a", "q"];
+        let mut forward = Inventory::new();
+        let mut backward = Inventory::new();
+        let root = Package::new(Ecosystem::Cargo, "app").found_in("Cargo.lock", None);
+        let f_root = forward.add_root(root.clone());
+        for n in names {
+            let id = forward.add(lib(n, "1.0.0"));
+            forward.depend(&f_root, &id);
+        }
+        let b_root = backward.add_root(root);
+        for n in names.iter().rev() {
+            let id = backward.add(lib(n, "1.0.0"));
+            backward.depend(&b_root, &id);
+        }
+        assert_eq!(forward, backward);
+        let deps: Vec<&str> = forward
+            .dependencies(&f_root)
+            .map(|id| id.0.as_str())
+            .collect();
+        let mut sorted = deps.clone();
+        sorted.sort_unstable();
+        assert_eq!(deps, sorted);
+        assert_eq!(deps.len(), names.len());
+        let ids: Vec<&PackageId> = forward.packages().map(|(id, _)| id).collect();
+        assert!(ids.windows(2).all(|w| w.first() < w.get(1)));
+    }
+
+    #[test]
+    fn repeated_edges_count_once_on_short_and_long_lists() {
+        let mut inv = Inventory::new();
+        let hub = inv.add(lib("hub", "1.0.0"));
+        let spokes: Vec<PackageId> = (0..40)
+            .map(|i| inv.add(lib(&format!("s{i:02}"), "1.0.0")))
+            .collect();
+        for _ in 0..3 {
+            for s in &spokes {
+                inv.depend(&hub, s);
+            }
+        }
+        let small = inv.add(lib("small", "1.0.0"));
+        for _ in 0..3 {
+            inv.depend(&small, &hub);
+        }
+        assert_eq!(inv.dependencies(&hub).count(), 40);
+        assert_eq!(inv.dependencies(&small).count(), 1);
+        assert_eq!(inv.edges().count(), 41);
+        assert_eq!(inv.reachable(&small).len(), 41);
+    }
+
+    #[test]
+    fn removed_packages_lose_their_edges_and_can_come_back() {
+        let mut inv = Inventory::new();
+        let root = inv.add_root(Package::new(Ecosystem::Cargo, "app").found_in("Cargo.lock", None));
+        let mut dev = lib("dev", "1.0.0");
+        dev.scope = Scope::Dev;
+        let dev = inv.add(dev);
+        let keep = inv.add(lib("keep", "1.0.0"));
+        inv.depend(&root, &dev);
+        inv.depend(&dev, &keep);
+        inv.depend(&root, &keep);
+        inv.retain(|p| p.scope != Scope::Dev);
+        assert_eq!(inv.len(), 2);
+        assert!(inv.get(&dev).is_none());
+        assert_eq!(inv.edges().count(), 1);
+        assert!(!inv.reachable(&root).contains(&dev));
+        // The identity is free again: adding the package makes it present, with no old edges.
+        assert_eq!(inv.add(lib("dev", "1.0.0")), dev);
+        assert_eq!(inv.len(), 3);
+        assert_eq!(inv.dependencies(&dev).count(), 0);
+    }
+
+    #[test]
+    fn extend_keeps_edges_to_packages_not_yet_present() {
+        let mut all = sample("a/Cargo.lock", "left");
+        let mut other = Inventory::new();
+        let a = other.add(lib("a", "1.0.0"));
+        let missing = PackageId("pkg:cargo/missing@1".into());
+        other.depend(&a, &missing);
+        all.extend(other);
+        assert_eq!(all.dependencies(&a).collect::<Vec<_>>(), [&missing]);
+        all.prune_dangling_edges();
+        assert_eq!(all.dependencies(&a).count(), 0);
     }
 
     #[test]

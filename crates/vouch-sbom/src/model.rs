@@ -45,7 +45,7 @@ impl<'a> Graph<'a> {
             .adjacency()
             .filter(|(from, _)| inventory.get(from).is_some())
             .map(|(from, tos)| {
-                let present = tos.iter().filter(|to| inventory.get(to).is_some());
+                let present = tos.filter(|to| inventory.get(to).is_some());
                 (from, present.collect::<Vec<_>>())
             })
             .filter(|(_, tos)| !tos.is_empty())
