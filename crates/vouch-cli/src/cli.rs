@@ -838,6 +838,82 @@ pub enum LockReportFormat {
 }
 
 /// Parses the process arguments; clap exits with code 2 on usage errors.
+///
+/// `vouch sbom …`, the command pipelines run most, is first parsed against a definition that
+/// holds only `sbom`: building the definitions of every subcommand cost about a tenth of a run
+/// on a small lockfile. Whatever that parse does not accept (help, version, a usage error) is
+/// parsed again by the full definition, so what the user sees does not change.
 pub fn parse() -> Cli {
-    Cli::parse()
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    parse_sbom_only(&args).unwrap_or_else(|| Cli::parse_from(args))
+}
+
+/// `args` parsed as `vouch sbom …` by a definition of `sbom` alone, when they are that and
+/// valid.
+fn parse_sbom_only(args: &[std::ffi::OsString]) -> Option<Cli> {
+    use clap::FromArgMatches as _;
+    if args.get(1).is_none_or(|a| a != "sbom") {
+        return None;
+    }
+    let sbom = SbomArgs::augment_args(clap::Command::new("sbom"));
+    let matches = clap::Command::new("vouch")
+        .subcommand(sbom)
+        .try_get_matches_from(args)
+        .ok()?;
+    Cli::from_arg_matches(&matches).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+
+    use clap::Parser as _;
+
+    use super::*;
+
+    fn argv(line: &str) -> Vec<OsString> {
+        line.split_whitespace().map(OsString::from).collect()
+    }
+
+    /// The `sbom`-only parse gives what the full definition gives, on every form of the
+    /// command it accepts.
+    #[test]
+    fn sbom_only_parse_matches_the_full_definition() {
+        for line in [
+            "vouch sbom",
+            "vouch sbom Cargo.lock",
+            "vouch sbom . --format spdx-json -o out.json --exclude-dev",
+            "vouch sbom dir --format spdx3-json --output=x --name app --subject-version 1.2",
+            "vouch sbom --format cyclonedx-json --spec-version 1.5 --random-serial p",
+            "vouch sbom --include-vendored --layer-cache /c oci:img",
+            "vouch sbom --no-layer-cache docker-archive:a.tar",
+            "vouch sbom check bom.json",
+            "vouch sbom check bom.json --format json",
+        ] {
+            let args = argv(line);
+            let fast = parse_sbom_only(&args)
+                .unwrap_or_else(|| panic!("the sbom-only parse refused `{line}`"));
+            let full = Cli::try_parse_from(&args)
+                .unwrap_or_else(|e| panic!("the full definition refused `{line}`: {e}"));
+            assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{line}");
+        }
+    }
+
+    /// Help, version, usage errors and other commands are left to the full definition.
+    #[test]
+    fn sbom_only_parse_declines_what_it_should_not_answer() {
+        for line in [
+            "vouch",
+            "vouch --version",
+            "vouch sbom --help",
+            "vouch sbom --version",
+            "vouch sbom --format nope",
+            "vouch sbom --layer-cache a --no-layer-cache",
+            "vouch sbom a b",
+            "vouch lock check",
+            "vouch sbomx",
+        ] {
+            assert!(parse_sbom_only(&argv(line)).is_none(), "{line}");
+        }
+    }
 }
