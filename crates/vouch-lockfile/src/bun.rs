@@ -15,7 +15,9 @@
 //! A dependency resolves as bun's hoisted `node_modules` does: the package's own path, then
 //! each parent path, then the top level. The binary `bun.lockb` is not read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;

@@ -15,7 +15,9 @@
 //! third-party library. This module also holds small helpers the other system-ecosystem parsers
 //! (Go, Ruby, PHP, Gradle) share: [`synthetic_root`] and [`git_vcs_url`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;

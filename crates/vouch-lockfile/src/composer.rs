@@ -16,7 +16,9 @@
 //! `require` / `require-dev` give the root's direct edges; without it, packages nothing
 //! requires are attached to the root by the caller.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;

@@ -16,7 +16,9 @@
 //! configuration packages, and in Conan 1 whatever only they pull in or what sits in the build
 //! context) have the dev scope.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use hashbrown::HashMap;
 
 use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Inventory, Kind, Package, PackageId, Scope, Source};

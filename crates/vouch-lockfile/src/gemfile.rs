@@ -17,7 +17,7 @@
 //! for platform gems, `repository_url` for a registry other than rubygems.org, `vcs_url` for
 //! `GIT` gems.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use vouch_inventory::{Digest, Ecosystem, Inventory, Package, PackageId, Source};
 

@@ -17,7 +17,9 @@
 //! A module@version with only a `/go.mod` line was read for minimal version selection but its
 //! code was never downloaded, so `go.sum` alone yields only modules with a content hash.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use hashbrown::{HashMap, HashSet};
 
 use vouch_inventory::{Algorithm, Digest, Ecosystem, Evidence, Inventory, Package, Source};
 

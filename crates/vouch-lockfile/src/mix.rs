@@ -18,7 +18,9 @@
 //! The lock does not name the project nor its direct dependencies, so a root named after the
 //! directory depends on the entries nothing else in the lock depends on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 
 use vouch_digest::{Algorithm, Digest};
 use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Source};

@@ -17,7 +17,9 @@
 //! scalar strings for serde, and the line finder for JSON keys.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use hashbrown::{HashMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -688,16 +690,18 @@ pub(crate) fn mark_dev_only(inv: &mut Inventory, prod: &[PackageId], dev: &[Pack
         }
         seen
     }
-    let prod_set = reach(inv, prod);
-    let dev_only: Vec<PackageId> = reach(inv, dev)
-        .into_iter()
-        .filter(|id| !prod_set.contains(id))
-        .filter(|id| {
-            inv.get(id)
-                .is_some_and(|p| p.kind == Kind::Library && p.scope == Scope::Required)
-        })
-        .cloned()
-        .collect();
+    let dev_only: Vec<PackageId> = {
+        let prod_set = reach(inv, prod);
+        reach(inv, dev)
+            .into_iter()
+            .filter(|id| !prod_set.contains(id))
+            .filter(|id| {
+                inv.get(id)
+                    .is_some_and(|p| p.kind == Kind::Library && p.scope == Scope::Required)
+            })
+            .cloned()
+            .collect()
+    };
     for id in dev_only {
         if let Some(p) = inv.get_mut(&id) {
             p.scope = Scope::Dev;

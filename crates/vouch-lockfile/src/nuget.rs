@@ -14,7 +14,9 @@
 //! lines can be found by one forward scan, and [`project_name`] names the synthetic root of
 //! formats that record no project.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use hashbrown::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 

@@ -18,7 +18,9 @@
 //! two YAML documents (pnpm 10 puts its own tooling lock first): the last document with a
 //! `lockfileVersion` is the project's.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 
 use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Scope, Source};

@@ -13,7 +13,9 @@
 //! SDK packages (`flutter`, `flutter_test`, `sky_engine`) ship with the SDK but are reported
 //! as libraries with `vouch:sdk`, since the application links them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 
 use serde::Deserialize;
 use vouch_digest::{Algorithm, Digest};

@@ -19,7 +19,8 @@
 //! accepts a text, both readers give the same values.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+
+use hashbrown::HashMap;
 use std::fmt;
 
 use serde::de::value::StrDeserializer;
@@ -78,11 +79,8 @@ pub(crate) enum Value<'a> {
 pub(crate) struct Table<'a> {
     entries: Vec<(Cow<'a, str>, Value<'a>)>,
     /// Key to position, built once the table holds [`INDEX_FROM`] entries (boxed: most tables
-    /// never need one, and every value is as large as its largest variant).
-    #[expect(
-        clippy::box_collection,
-        reason = "one pointer in every table instead of an empty map's six words"
-    )]
+    /// never need one, and every value is as large as its largest variant: one pointer in
+    /// every table instead of an empty map's five words).
     index: Option<Box<HashMap<Cow<'a, str>, usize>>>,
     state: State,
 }

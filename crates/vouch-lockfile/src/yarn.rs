@@ -15,7 +15,9 @@
 //! at the block listing `name@range` (berry adds the default `npm:` protocol to bare ranges).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use hashbrown::HashMap;
 
 use serde::Deserialize;
 use vouch_inventory::{Algorithm, Digest, Ecosystem, Inventory, Package, PackageId, Source};
