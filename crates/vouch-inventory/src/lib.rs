@@ -387,33 +387,40 @@ impl Inventory {
 
     /// The slot of `id`, if the inventory has met it.
     fn find(&self, id: &PackageId) -> Option<u32> {
+        self.lookup(id).1
+    }
+
+    /// The hash of `id`, and its slot if the inventory has met it.
+    fn lookup(&self, id: &PackageId) -> (u64, Option<u32>) {
         let hash = self.hasher.hash_one(id.0.as_str());
         let slots = &self.slots;
-        self.index
+        let found = self
+            .index
             .find(hash, |&s| {
                 slots.get(s as usize).is_some_and(|x| x.id == *id)
             })
-            .copied()
+            .copied();
+        (hash, found)
     }
 
     /// The slot of `id`, made if there is none yet.
     fn intern(&mut self, id: &PackageId) -> u32 {
-        match self.find(id) {
-            Some(s) => s,
-            None => self.push_slot(id.clone()),
+        match self.lookup(id) {
+            (_, Some(s)) => s,
+            (hash, None) => self.push_slot(id.clone(), hash),
         }
     }
 
     /// The slot of `id`, taking the string when the slot is new.
     fn intern_owned(&mut self, id: PackageId) -> u32 {
-        match self.find(&id) {
-            Some(s) => s,
-            None => self.push_slot(id),
+        match self.lookup(&id) {
+            (_, Some(s)) => s,
+            (hash, None) => self.push_slot(id, hash),
         }
     }
 
-    fn push_slot(&mut self, id: PackageId) -> u32 {
-        let hash = self.hasher.hash_one(id.0.as_str());
+    /// A new slot for `id`, whose hash [`Self::lookup`] gave.
+    fn push_slot(&mut self, id: PackageId, hash: u64) -> u32 {
         let s = self.slots.len() as u32;
         self.slots.push(Slot {
             id,
@@ -438,19 +445,24 @@ impl Inventory {
 
     /// Adds a package, merging it with one of the same identity; returns its identity.
     pub fn add(&mut self, package: Package) -> PackageId {
+        let s = self.add_slot(package);
+        self.id_of(s).clone()
+    }
+
+    /// [`Self::add`], returning the slot.
+    fn add_slot(&mut self, package: Package) -> u32 {
         let s = self.intern_owned(package.id());
-        let Some(slot) = self.slots.get_mut(s as usize) else {
-            return NO_ID.clone();
-        };
-        match &mut slot.package {
-            Some(existing) => existing.merge(package),
-            None => {
-                slot.package = Some(package);
-                self.len += 1;
-                self.order.take();
+        if let Some(slot) = self.slots.get_mut(s as usize) {
+            match &mut slot.package {
+                Some(existing) => existing.merge(package),
+                None => {
+                    slot.package = Some(package);
+                    self.len += 1;
+                    self.order.take();
+                }
             }
         }
-        slot.id.clone()
+        s
     }
 
     /// Adds a project package (the software a lockfile describes) and marks it a root. A
@@ -593,10 +605,7 @@ impl Inventory {
         let mut deps = Vec::with_capacity(other.slots.len());
         for slot in other.slots {
             let s = match slot.package {
-                Some(p) => {
-                    self.add(p);
-                    self.intern(&slot.id)
-                }
+                Some(p) => self.add_slot(p),
                 None => self.intern_owned(slot.id),
             };
             map.push(s);
