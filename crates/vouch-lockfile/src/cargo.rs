@@ -18,7 +18,6 @@
 use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
-
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use vouch_inventory::{Algorithm, Digest, Ecosystem, Inventory, Package, PackageId, Source};

@@ -19,7 +19,6 @@
 use std::collections::BTreeSet;
 
 use hashbrown::HashMap;
-
 use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Inventory, Kind, Package, PackageId, Scope, Source};
 

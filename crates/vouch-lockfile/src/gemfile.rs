@@ -18,7 +18,6 @@
 //! `GIT` gems.
 
 use hashbrown::HashMap;
-
 use vouch_inventory::{Digest, Ecosystem, Inventory, Package, PackageId, Source};
 
 use crate::cargo::{git_vcs_url, synthetic_root};

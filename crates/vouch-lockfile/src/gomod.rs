@@ -20,7 +20,6 @@
 use std::collections::BTreeMap;
 
 use hashbrown::{HashMap, HashSet};
-
 use vouch_inventory::{Algorithm, Digest, Ecosystem, Evidence, Inventory, Package, Source};
 
 use crate::cargo::synthetic_root;

@@ -21,7 +21,6 @@
 use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
-
 use vouch_digest::{Algorithm, Digest};
 use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Source};
 

@@ -18,11 +18,10 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-
-use hashbrown::{HashMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
 
+use hashbrown::{HashMap, HashSet};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use vouch_inventory::{Digest, Ecosystem, Inventory, Kind, Package, PackageId, Scope, Source};

@@ -15,11 +15,10 @@
 //! formats that record no project.
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use hashbrown::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 
+use hashbrown::HashMap;
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 use vouch_digest::{Algorithm, Digest};

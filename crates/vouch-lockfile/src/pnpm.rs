@@ -21,7 +21,6 @@
 use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
-
 use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Scope, Source};
 

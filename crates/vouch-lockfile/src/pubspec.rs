@@ -16,7 +16,6 @@
 use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
-
 use serde::Deserialize;
 use vouch_digest::{Algorithm, Digest};
 use vouch_inventory::{Ecosystem, Inventory, Package, Scope, Source};

@@ -19,10 +19,9 @@
 //! accepts a text, both readers give the same values.
 
 use std::borrow::Cow;
-
-use hashbrown::HashMap;
 use std::fmt;
 
+use hashbrown::HashMap;
 use serde::de::value::StrDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 

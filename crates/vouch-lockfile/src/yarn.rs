@@ -18,7 +18,6 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
-
 use serde::Deserialize;
 use vouch_inventory::{Algorithm, Digest, Ecosystem, Inventory, Package, PackageId, Source};
 
