@@ -159,14 +159,27 @@ impl Digest {
 
     /// Builds a digest from hex (either case), checking encoding and length.
     pub fn from_hex(algorithm: Algorithm, hex: &str) -> Result<Self, DigestError> {
-        // Checked and lowercased in place: the normalised form is the same text, so there is
-        // nothing to decode and encode again.
-        if !hex.len().is_multiple_of(2) || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(DigestError::BadEncoding {
-                encoding: "hex",
-                value: hex.to_owned(),
-            });
+        // Checked and lowercased in one pass: the normalised form is the same text, so there
+        // is nothing to decode and encode again. Lockfiles hold thousands of digests, and the
+        // pass has no branch per byte: each byte is kept with bit 0x20 set (which lowercases
+        // `A`-`F` and leaves digits as they are), and whether any byte was not hex is gathered
+        // on the side.
+        let mut lower = Vec::with_capacity(hex.len());
+        let mut bad = !hex.len().is_multiple_of(2);
+        for b in hex.bytes() {
+            let l = b | 0x20;
+            bad |= !(b.is_ascii_digit() | (b'a'..=b'f').contains(&l));
+            lower.push(l);
         }
+        let hex_lower = match String::from_utf8(lower) {
+            Ok(s) if !bad => s,
+            _ => {
+                return Err(DigestError::BadEncoding {
+                    encoding: "hex",
+                    value: hex.to_owned(),
+                });
+            }
+        };
         if hex.len() / 2 != algorithm.output_len() {
             return Err(DigestError::BadLength {
                 algorithm,
@@ -176,7 +189,7 @@ impl Digest {
         }
         Ok(Digest {
             algorithm,
-            hex: hex.to_ascii_lowercase(),
+            hex: hex_lower,
         })
     }
 
@@ -505,6 +518,30 @@ mod tests {
                 }),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn every_byte_is_judged_as_hex_or_not() {
+        // Each byte value in the middle of an otherwise valid SHA-256 hex digest (non-ASCII
+        // bytes as the UTF-8 of their code point, two bytes, with one hex digit fewer).
+        let zeros = "0".repeat(64);
+        for b in 0..=255u8 {
+            let c = char::from(b);
+            let keep = 64 - c.len_utf8();
+            let text = format!("{}{c}{}", &zeros[..keep / 2], &zeros[..keep - keep / 2]);
+            let got = Digest::from_hex(Algorithm::Sha256, &text);
+            if b.is_ascii_hexdigit() {
+                assert_eq!(
+                    got.map(|d| d.hex().to_owned()),
+                    Ok(text.to_ascii_lowercase())
+                );
+            } else {
+                assert!(
+                    matches!(got, Err(DigestError::BadEncoding { .. })),
+                    "byte {b:#04x}: {got:?}"
+                );
+            }
         }
     }
 
