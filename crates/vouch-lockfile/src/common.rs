@@ -44,10 +44,8 @@ pub(crate) struct Lines {
 
 impl Lines {
     pub(crate) fn new(text: &str) -> Self {
-        // `match_indices` on a `char` searches with `memchr`, several times faster than
-        // testing byte by byte on lockfiles of a few hundred kilobytes.
         let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         Lines { starts }
     }
 
@@ -61,7 +59,26 @@ impl Lines {
 /// Finds `needle` in `text` at or after `from`, returning its byte offset; used to give
 /// evidence lines for formats whose syntax parser does not report positions.
 pub(crate) fn find_from(text: &str, needle: &str, from: usize) -> Option<usize> {
-    text.get(from..)?.find(needle).map(|i| i + from)
+    // A match of a whole UTF-8 needle in UTF-8 text starts on a character boundary, so the
+    // byte search finds what `str::find` would.
+    memchr::memmem::find(text.get(from..)?.as_bytes(), needle.as_bytes()).map(|i| i + from)
+}
+
+/// The offset of the first `byte` in `text` at or after `from`.
+pub(crate) fn find_byte(text: &str, byte: u8, from: usize) -> Option<usize> {
+    memchr::memchr(byte, text.get(from..)?.as_bytes()).map(|i| i + from)
+}
+
+/// The pieces of `text` between `\n`s, as `text.split('\n')` gives them (a final empty piece
+/// when the text ends with one).
+pub(crate) fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+    let mut start = 0;
+    ends.map(move |end| {
+        let piece = text.get(start..end).unwrap_or("");
+        start = end + 1;
+        piece
+    })
 }
 
 /// Parses JSON, mapping errors to the file with line and column.
@@ -268,6 +285,42 @@ mod tests {
         assert_eq!(lines.line_of(5), 3);
         assert_eq!(lines.line_of(6), 4);
         assert_eq!(line_col_of_bytes(text.as_bytes(), 3), (2, 2));
+    }
+
+    #[test]
+    fn searches_agree_with_str() {
+        let texts = [
+            "",
+            "\n",
+            "a",
+            "a\n",
+            "\na\n\nb",
+            "x\r\ny\n",
+            "é\n[[package]]\n",
+        ];
+        for text in texts {
+            let ours: Vec<&str> = split_lines(text).collect();
+            let std: Vec<&str> = text.split('\n').collect();
+            assert_eq!(ours, std, "{text:?}");
+            for from in 0..=text.len() + 1 {
+                for needle in ["\n", "a", "[[package]]", "é", ""] {
+                    let expected = text
+                        .get(from..)
+                        .and_then(|t| t.find(needle))
+                        .map(|i| i + from);
+                    assert_eq!(
+                        find_from(text, needle, from),
+                        expected,
+                        "{text:?} {needle:?}"
+                    );
+                }
+                let expected = text
+                    .get(from..)
+                    .and_then(|t| t.find('\n'))
+                    .map(|i| i + from);
+                assert_eq!(find_byte(text, b'\n', from), expected, "{text:?} {from}");
+            }
+        }
     }
 
     #[test]

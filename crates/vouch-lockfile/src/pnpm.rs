@@ -113,7 +113,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             if snap.optional && p.scope == Scope::Required {
                 p.scope = Scope::Optional;
             }
-            if key.contains("(patch_hash=") {
+            if crate::common::find_from(key, "(patch_hash=", 0).is_some() {
                 p.properties
                     .insert("vouch:patched".to_owned(), "true".to_owned());
             }
@@ -399,7 +399,10 @@ fn find_section(doc: &str, key: &str) -> Option<usize> {
 /// A key without its peer suffix: `(…)` from 6.x on, `_…` in 5.x.
 fn strip_peers(key: &str, major: u32) -> &str {
     if major >= 6 {
-        return key.split('(').next().unwrap_or(key);
+        return match memchr::memchr(b'(', key.as_bytes()) {
+            Some(open) => key.get(..open).unwrap_or(key),
+            None => key,
+        };
     }
     // In 5.x the suffix follows the version segment: `/name/1.0.0_peer@2`.
     match key.rfind('/') {

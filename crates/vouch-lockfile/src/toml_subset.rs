@@ -467,11 +467,11 @@ impl<'a> Parser<'a> {
     /// no control character but tab may appear unescaped.
     fn basic_string(&mut self) -> Option<Cow<'a, str>> {
         self.eat(b'"')?;
-        // Most strings hold no escape: find the closing quote with `str::find`, which searches
-        // a word at a time, then check the run in one pass without branches. Quoted strings are
+        // Most strings hold no escape: find the closing quote with `memchr`, which searches
+        // many bytes at a time, then check the run in one pass without branches. Quoted strings are
         // most of a lockfile's bytes; a byte-by-byte loop costs several times more.
         let rest = self.rest();
-        if let Some(end) = rest.find('"') {
+        if let Some(end) = memchr::memchr(b'"', rest.as_bytes()) {
             let run = rest.get(..end)?;
             if !run
                 .bytes()

@@ -50,7 +50,7 @@ pub(crate) fn documents(text: &str) -> Option<Vec<Node<'_>>> {
     let mut docs = Vec::new();
     let mut lines: Vec<Line<'_>> = Vec::new();
     let mut started = false;
-    for raw in text.split('\n') {
+    for raw in crate::common::split_lines(text) {
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         if raw.starts_with("---") {
             match raw.get(3..) {
