@@ -132,22 +132,26 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         }
     }
 
-    let resolve = |from: &str, name: &str| -> Option<PackageId> {
-        let mut base: Vec<&str> = split_names(from);
+    // The candidates are `<first k names of from>/<name>` for k from all of them down to none,
+    // built in one buffer reused across calls.
+    let mut candidate = String::new();
+    let mut resolve = |from: &str, name: &str| -> Option<&PackageId> {
+        let mut ends = name_ends(from);
         loop {
-            let candidate = if base.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{}/{name}", base.join("/"))
-            };
-            if let Some(id) = nodes.get(candidate.as_str()) {
-                return Some(id.clone());
+            candidate.clear();
+            if let Some(&end) = ends.last() {
+                candidate.push_str(from.get(..end)?);
+                candidate.push('/');
             }
-            base.pop()?;
+            candidate.push_str(name);
+            if let Some(id) = nodes.get(candidate.as_str()) {
+                return Some(id);
+            }
+            ends.pop()?;
         }
     };
 
-    let mut edges = Vec::new();
+    let mut edges: Vec<(&PackageId, &PackageId)> = Vec::new();
     let mut prod = Vec::new();
     let mut dev = Vec::new();
     for (path, ws) in &lock.workspaces.0 {
@@ -174,7 +178,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                     } else {
                         prod.push(to.clone());
                     }
-                    edges.push((from.clone(), to));
+                    edges.push((from, to));
                 }
             }
         }
@@ -182,7 +186,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     for (key, from, deps) in &package_deps {
         for name in deps {
             if let Some(to) = resolve(key, name) {
-                edges.push((from.clone(), to));
+                edges.push((from, to));
             }
         }
     }
@@ -382,19 +386,35 @@ fn bun_package<'a>(
 
 /// Splits an install path into package names: `a/@s/b/c` → `a`, `@s/b`, `c`.
 fn split_names(path: &str) -> Vec<&str> {
+    let mut start = 0;
+    name_ends(path)
+        .into_iter()
+        .map(|end| {
+            let name = path.get(start..end).unwrap_or("");
+            start = end + 1;
+            name
+        })
+        .collect()
+}
+
+/// Where each package name of an install path ends (see [`split_names`]): the first `k` names
+/// are `path[..ends[k - 1]]`, since one `/` separates each from the next.
+fn name_ends(path: &str) -> Vec<usize> {
     let mut out = Vec::new();
-    let mut rest = path;
-    while !rest.is_empty() {
-        let mut end = rest.find('/').unwrap_or(rest.len());
-        if rest.starts_with('@')
-            && let Some(second) = rest.get(end + 1..).and_then(|r| r.find('/'))
-        {
-            end = end + 1 + second;
-        } else if rest.starts_with('@') {
-            end = rest.len();
+    let mut start = 0;
+    while let Some(rest) = path.get(start..).filter(|r| !r.is_empty()) {
+        let mut end = memchr::memchr(b'/', rest.as_bytes()).unwrap_or(rest.len());
+        if rest.starts_with('@') {
+            end = match rest
+                .get(end + 1..)
+                .and_then(|r| memchr::memchr(b'/', r.as_bytes()))
+            {
+                Some(second) => end + 1 + second,
+                None => rest.len(),
+            };
         }
-        out.push(rest.get(..end).unwrap_or(rest));
-        rest = rest.get(end + 1..).unwrap_or("");
+        out.push(start + end);
+        start += end + 1;
     }
     out
 }
@@ -404,76 +424,81 @@ fn split_names(path: &str) -> Vec<&str> {
 fn clean_jsonc(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out: Vec<u8> = bytes.to_vec();
+    // One pass, jumping between the bytes that matter with `memchr`: outside strings a quote,
+    // a slash or a comma; inside them a quote or a backslash.
     let mut i = 0;
-    let mut in_string = false;
-    while let Some(&b) = bytes.get(i) {
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            i += 1;
-            continue;
-        }
-        match (b, bytes.get(i + 1)) {
-            (b'"', _) => in_string = true,
-            (b'/', Some(b'/')) => {
-                while let Some(&c) = bytes.get(i) {
-                    if c == b'\n' {
-                        break;
+    while let Some(at) = bytes
+        .get(i..)
+        .and_then(|rest| memchr::memchr3(b'"', b'/', b',', rest))
+        .map(|k| i + k)
+    {
+        match bytes.get(at) {
+            Some(b'"') => i = string_end(bytes, at + 1),
+            Some(b'/') => match comment_end(bytes, at) {
+                Some(end) => {
+                    for k in at..end {
+                        blank(&mut out, k);
                     }
-                    blank(&mut out, i);
-                    i += 1;
+                    i = end;
                 }
-                continue;
-            }
-            (b'/', Some(b'*')) => {
-                blank(&mut out, i);
-                blank(&mut out, i + 1);
-                i += 2;
-                while let Some(&c) = bytes.get(i) {
-                    let end = c == b'*' && bytes.get(i + 1) == Some(&b'/');
-                    blank(&mut out, i);
-                    if end {
-                        blank(&mut out, i + 1);
-                        i += 2;
-                        break;
+                None => i = at + 1,
+            },
+            _ => {
+                // A comma: trailing when only blanks and comments stand between it and the
+                // end of its array or object.
+                let mut j = at + 1;
+                loop {
+                    while bytes.get(j).is_some_and(u8::is_ascii_whitespace) {
+                        j += 1;
                     }
-                    i += 1;
+                    match comment_end(bytes, j) {
+                        Some(end) => j = end,
+                        None => break,
+                    }
                 }
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    // Trailing commas, now that comments are gone.
-    let mut i = 0;
-    let mut in_string = false;
-    while let Some(&b) = out.get(i) {
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-        } else if b == b'"' {
-            in_string = true;
-        } else if b == b',' {
-            let mut j = i + 1;
-            while out.get(j).is_some_and(|c| c.is_ascii_whitespace()) {
-                j += 1;
-            }
-            if matches!(out.get(j), Some(b'}' | b']')) {
-                blank(&mut out, i);
+                if matches!(bytes.get(j), Some(b'}' | b']')) {
+                    blank(&mut out, at);
+                }
+                i = at + 1;
             }
         }
-        i += 1;
     }
     // Only ASCII bytes were replaced by spaces (and multi-byte characters only inside comments,
     // whose every byte became a space), so this is still UTF-8.
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The offset just after the string whose content starts at `from` (after its closing quote,
+/// or the end of the text when it has none).
+fn string_end(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(k) = bytes
+        .get(i..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        let at = i + k;
+        if bytes.get(at) == Some(&b'"') {
+            return at + 1;
+        }
+        // A backslash and the byte it escapes.
+        i = at + 2;
+    }
+    bytes.len()
+}
+
+/// The end of a comment starting at `at`: for `//`, the line break (which stays); for `/*`,
+/// just after `*/`, or the end of the text when it is not closed. `None` when no comment
+/// starts there.
+fn comment_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let rest = bytes.get(at..)?;
+    if rest.starts_with(b"//") {
+        Some(memchr::memchr(b'\n', rest).map_or(bytes.len(), |k| at + k))
+    } else if rest.starts_with(b"/*") {
+        let body = rest.get(2..).unwrap_or_default();
+        Some(memchr::memmem::find(body, b"*/").map_or(bytes.len(), |k| at + 2 + k + 2))
+    } else {
+        None
+    }
 }
 
 fn blank(out: &mut [u8], i: usize) {
@@ -487,6 +512,99 @@ fn blank(out: &mut [u8], i: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first implementation, two byte-by-byte passes (comments, then trailing commas): the
+    /// reference the one-pass cleaner is compared with.
+    fn clean_jsonc_bytewise(text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out: Vec<u8> = bytes.to_vec();
+        let mut i = 0;
+        let mut in_string = false;
+        while let Some(&b) = bytes.get(i) {
+            if in_string {
+                match b {
+                    b'\\' => i += 1,
+                    b'"' => in_string = false,
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            match (b, bytes.get(i + 1)) {
+                (b'"', _) => in_string = true,
+                (b'/', Some(b'/')) => {
+                    while let Some(&c) = bytes.get(i) {
+                        if c == b'\n' {
+                            break;
+                        }
+                        blank(&mut out, i);
+                        i += 1;
+                    }
+                    continue;
+                }
+                (b'/', Some(b'*')) => {
+                    blank(&mut out, i);
+                    blank(&mut out, i + 1);
+                    i += 2;
+                    while let Some(&c) = bytes.get(i) {
+                        let end = c == b'*' && bytes.get(i + 1) == Some(&b'/');
+                        blank(&mut out, i);
+                        if end {
+                            blank(&mut out, i + 1);
+                            i += 2;
+                            break;
+                        }
+                        i += 1;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        // Trailing commas, now that comments are gone.
+        let mut i = 0;
+        let mut in_string = false;
+        while let Some(&b) = out.get(i) {
+            if in_string {
+                match b {
+                    b'\\' => i += 1,
+                    b'"' => in_string = false,
+                    _ => {}
+                }
+            } else if b == b'"' {
+                in_string = true;
+            } else if b == b',' {
+                let mut j = i + 1;
+                while out.get(j).is_some_and(|c| c.is_ascii_whitespace()) {
+                    j += 1;
+                }
+                if matches!(out.get(j), Some(b'}' | b']')) {
+                    blank(&mut out, i);
+                }
+            }
+            i += 1;
+        }
+        // Only ASCII bytes were replaced by spaces (and multi-byte characters only inside comments,
+        // whose every byte became a space), so this is still UTF-8.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_cleaning_matches_the_two_pass_reference(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "\"", "\\", "/", "*", "//", "/*", "*/", ",", " ", "\n", "}", "]", "a", "é", ",\n}",
+                ]),
+                0..40,
+            )
+        ) {
+            let src: String = parts.concat();
+            proptest::prop_assert_eq!(clean_jsonc(&src), clean_jsonc_bytewise(&src));
+        }
+    }
 
     #[test]
     fn jsonc_cleaning_keeps_offsets() {
@@ -504,5 +622,29 @@ mod tests {
         assert_eq!(split_names("@s/b"), vec!["@s/b"]);
         assert_eq!(split_names("@s"), vec!["@s"]);
         assert!(split_names("").is_empty());
+        assert_eq!(split_names("a/"), vec!["a"]);
+        assert_eq!(split_names("@s/"), vec!["@s/"]);
+        assert_eq!(split_names("/a"), vec!["", "a"]);
+    }
+
+    proptest::proptest! {
+        /// The lookup of a dependency builds `<first k names>/<name>` from a prefix of the path;
+        /// that prefix must be the names joined with `/`.
+        #[test]
+        fn name_prefixes_are_the_names_joined(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "bc", "@s", "/", "//"]),
+                0..12,
+            )
+        ) {
+            let path: String = parts.concat();
+            let names = split_names(&path);
+            let ends = name_ends(&path);
+            proptest::prop_assert_eq!(names.len(), ends.len());
+            for (k, end) in ends.iter().enumerate() {
+                let joined = names.get(..=k).unwrap_or_default().join("/");
+                proptest::prop_assert_eq!(path.get(..*end), Some(joined.as_str()));
+            }
+        }
     }
 }
