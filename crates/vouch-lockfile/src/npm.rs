@@ -147,25 +147,27 @@ struct V1Entry {
 // The install tree both versions are read into, and npm's lookup over it.
 
 /// A node of the install tree: a package at a location, with the names it depends on.
-struct Node {
+///
+/// Locations and names borrow from the parsed lockfile where it holds them (every v2 and v3
+/// key and dependency name); only v1's locations, which are built from the nesting, are owned.
+struct Node<'l> {
     id: PackageId,
-    /// Whether the node is a project, whose devDependencies are installed too.
-    deps: Vec<String>,
+    deps: Vec<&'l str>,
 }
 
 #[derive(Default)]
-struct Tree {
+struct Tree<'l> {
     inv: Inventory,
     /// Location (`node_modules/a/node_modules/b`, `""`, `workspaces/x`) → node.
-    nodes: HashMap<String, Node>,
+    nodes: HashMap<Cow<'l, str>, Node<'l>>,
     /// Order in which locations were read, for deterministic edge insertion.
-    order: Vec<String>,
+    order: Vec<Cow<'l, str>>,
     /// Symlink location → target location.
-    links: HashMap<String, String>,
+    links: HashMap<&'l str, String>,
 }
 
-impl Tree {
-    fn insert(&mut self, location: String, id: PackageId, deps: Vec<String>) {
+impl<'l> Tree<'l> {
+    fn insert(&mut self, location: Cow<'l, str>, id: PackageId, deps: Vec<&'l str>) {
         self.order.push(location.clone());
         self.nodes.insert(location, Node { id, deps });
     }
@@ -194,13 +196,13 @@ impl Tree {
 
 /// Finds the location `name` resolves to from `from`, walking up the folders as Node does,
 /// and following a symlink to its target. `candidate` is scratch space, reused across calls.
-fn resolve<'n>(
-    nodes: &'n HashMap<String, Node>,
-    links: &HashMap<String, String>,
+fn resolve<'n, 'l>(
+    nodes: &'n HashMap<Cow<'l, str>, Node<'l>>,
+    links: &HashMap<&'l str, String>,
     from: &str,
     name: &str,
     candidate: &mut String,
-) -> Option<&'n Node> {
+) -> Option<&'n Node<'l>> {
     let mut base = from;
     loop {
         candidate.clear();
@@ -214,7 +216,7 @@ fn resolve<'n>(
             return Some(node);
         }
         if let Some(target) = links.get(candidate.as_str()) {
-            return nodes.get(target);
+            return nodes.get(target.as_str());
         }
         if base.is_empty() {
             return None;
@@ -236,12 +238,12 @@ fn too_many(file: &str) -> ParseError {
     )
 }
 
-fn read_packages(
+fn read_packages<'l>(
     file: &str,
     text: &str,
     lock: &Lockfile<'_>,
-    packages: &Ordered<Entry<'_>>,
-    tree: &mut Tree,
+    packages: &'l Ordered<Entry<'_>>,
+    tree: &mut Tree<'l>,
 ) -> Result<(), ParseError> {
     if packages.0.len() > MAX_ENTRIES {
         return Err(too_many(file));
@@ -249,12 +251,9 @@ fn read_packages(
     let mut finder = KeyFinder::new(text, find_top_key(text, "packages"));
     for (key, e) in &packages.0 {
         let line = finder.find_json(key, b'{');
-        let mut deps: Vec<String> = Vec::new();
-        let mut push = |m: &Option<DepMap<'_>>| {
-            deps.extend(
-                m.iter()
-                    .flat_map(|m| m.keys().map(|k| k.as_ref().to_owned())),
-            );
+        let mut deps: Vec<&str> = Vec::new();
+        let mut push = |m: &'l Option<DepMap<'_>>| {
+            deps.extend(m.iter().flat_map(|m| m.keys().map(AsRef::as_ref)));
         };
         push(&e.dependencies);
         push(&e.optional_dependencies);
@@ -276,12 +275,12 @@ fn read_packages(
             add_license(&mut root, e.license.as_ref());
             push(&e.dev_dependencies);
             let id = tree.inv.add_root(root);
-            tree.insert(String::new(), id, deps);
+            tree.insert(Cow::Borrowed(""), id, deps);
             continue;
         }
         if e.link {
             if let Some(target) = &e.resolved {
-                tree.links.insert(key.clone(), normalise_path(target));
+                tree.links.insert(key, normalise_path(target));
             }
             continue;
         }
@@ -303,7 +302,7 @@ fn read_packages(
             }
             push(&e.dev_dependencies);
             let id = tree.inv.add_root(project);
-            tree.insert(key.clone(), id, deps);
+            tree.insert(Cow::Borrowed(key), id, deps);
             continue;
         };
         let name = e.name.as_deref().unwrap_or(path_name);
@@ -329,7 +328,7 @@ fn read_packages(
                 .insert("vouch:bundled".to_owned(), "true".to_owned());
         }
         let id = tree.inv.add(p);
-        tree.insert(key.clone(), id, deps);
+        tree.insert(Cow::Borrowed(key), id, deps);
     }
     Ok(())
 }
@@ -353,13 +352,18 @@ fn normalise_path(path: &str) -> String {
     p.replace('\\', "/")
 }
 
-fn read_v1(file: &str, text: &str, lock: &Lockfile<'_>, tree: &mut Tree) -> Result<(), ParseError> {
+fn read_v1<'l>(
+    file: &str,
+    text: &str,
+    lock: &'l Lockfile<'_>,
+    tree: &mut Tree<'l>,
+) -> Result<(), ParseError> {
     let name = lock.name.clone().unwrap_or_else(|| dir_name(file));
     let mut root = Package::new(Ecosystem::Npm, name).found_in(file, Some(1));
     root.version = lock.version.clone();
     root.purl = root_purl(&root);
     let root_id = tree.inv.add_root(root);
-    tree.insert(String::new(), root_id, Vec::new());
+    tree.insert(Cow::Borrowed(""), root_id, Vec::new());
     let Some(deps) = &lock.dependencies else {
         return Ok(());
     };
@@ -368,12 +372,12 @@ fn read_v1(file: &str, text: &str, lock: &Lockfile<'_>, tree: &mut Tree) -> Resu
     walk_v1(file, &mut finder, deps, "", tree, &mut count)
 }
 
-fn walk_v1(
+fn walk_v1<'l>(
     file: &str,
     finder: &mut KeyFinder<'_>,
-    deps: &Ordered<V1Entry>,
+    deps: &'l Ordered<V1Entry>,
     parent: &str,
-    tree: &mut Tree,
+    tree: &mut Tree<'l>,
     count: &mut usize,
 ) -> Result<(), ParseError> {
     for (name, e) in &deps.0 {
@@ -387,7 +391,11 @@ fn walk_v1(
         } else {
             format!("{parent}/node_modules/{name}")
         };
-        let requires: Vec<String> = e.requires.iter().flat_map(|m| m.keys().cloned()).collect();
+        let requires: Vec<&str> = e
+            .requires
+            .iter()
+            .flat_map(|m| m.keys().map(String::as_str))
+            .collect();
         let version = e.version.as_deref().unwrap_or("");
         let scope = if e.dev {
             Scope::Dev
@@ -429,7 +437,7 @@ fn walk_v1(
             }
             tree.inv.add(p)
         };
-        tree.insert(location.clone(), id, requires);
+        tree.insert(Cow::Owned(location.clone()), id, requires);
         if let Some(children) = &e.dependencies {
             walk_v1(file, finder, children, &location, tree, count)?;
         }
@@ -861,7 +869,7 @@ impl<'t> KeyFinder<'t> {
                     }
                 }
             }
-            line = pos + self.text.get(pos..)?.find('\n')? + 1;
+            line = common::find_byte(self.text, b'\n', pos)? + 1;
             line_no = line_no.saturating_add(1);
         }
     }
