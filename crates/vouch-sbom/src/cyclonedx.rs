@@ -229,8 +229,8 @@ fn capacity(graph: &Graph<'_>) -> usize {
         .sum();
     let edges: usize = graph
         .edges
-        .values()
-        .flatten()
+        .iter()
+        .flat_map(|(_, tos)| tos)
         .map(|to| to.0.len() + 16)
         .sum();
     4096 + components + edges
@@ -376,7 +376,7 @@ fn component<'p>(
         }
         out.end_array();
     }
-    licenses(out, pkg);
+    licenses(out, graph, pkg);
     if let Some(p) = purl {
         out.key("purl");
         out.display(p)?;
@@ -459,14 +459,14 @@ fn component<'p>(
 /// string is a valid SPDX expression, they become one expression (joined with `AND`), written
 /// as `license.id` when it is a single listed id; otherwise each string is its own licence, by
 /// id when it is one, by name when it is not.
-fn licenses(out: &mut JsonOut, pkg: &Package) {
+fn licenses(out: &mut JsonOut, graph: &Graph<'_>, pkg: &Package) {
     if pkg.licenses.is_empty() {
         return;
     }
     let classified: Vec<License<'_>> = pkg
         .licenses
         .iter()
-        .map(|l| model::classify_license(l))
+        .map(|l| graph.classify_license(l))
         .collect();
     if classified
         .iter()

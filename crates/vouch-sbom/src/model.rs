@@ -1,8 +1,10 @@
 //! What the three encoders share: the graph as they walk it, identifiers, time, licences and
 //! suppliers.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
+use hashbrown::{HashMap, HashSet};
 use vouch_digest::{Algorithm, Digest, hash_bytes, hash_parts, to_hex};
 use vouch_inventory::{Ecosystem, Inventory, Kind, Package, PackageId, Source};
 
@@ -25,23 +27,38 @@ pub(crate) struct Context<'a> {
 pub(crate) struct Graph<'a> {
     pub subject: &'a Subject,
     pub packages: Vec<(&'a PackageId, &'a Package)>,
-    /// Outgoing edges, both ends known, in identity order.
-    pub edges: BTreeMap<&'a PackageId, Vec<&'a PackageId>>,
+    /// Outgoing edges, both ends known, in identity order of the source; a source without any
+    /// is left out.
+    pub edges: Vec<(&'a PackageId, Vec<&'a PackageId>)>,
+    /// Where each source's entry is in `edges`. Lookups hash the identity once rather than
+    /// compare it with a dozen others that share its `pkg:<type>/` prefix.
+    edge_index: HashMap<&'a PackageId, usize>,
     /// What the subject depends on: the roots, or when there are none, every library that
     /// nothing depends on (so that no package hangs loose in the graph).
     pub subject_deps: Vec<&'a PackageId>,
     /// Packages a project depends on directly, computed once: asking the inventory per
     /// package costs roots × packages lookups, which dominates on large workspaces.
-    direct: BTreeSet<&'a PackageId>,
+    direct: HashSet<&'a PackageId>,
     inventory: &'a Inventory,
+    /// [`classify_license`] of each licence string met so far: a lockfile of a thousand
+    /// packages holds a few dozen distinct strings, and each classification parses an SPDX
+    /// expression.
+    licence_classes: RefCell<HashMap<String, LicenseClass>>,
+}
+
+/// What [`classify_license`] says of a string, without the string.
+#[derive(Clone, Copy)]
+enum LicenseClass {
+    Expression { simple: bool },
+    Raw,
 }
 
 impl<'a> Graph<'a> {
     pub(crate) fn new(subject: &'a Subject, inventory: &'a Inventory) -> Self {
         let packages: Vec<_> = inventory.packages().collect();
-        // Source by source, in order: one lookup per source rather than per edge, and the map
-        // is built from sorted keys in one pass.
-        let edges: BTreeMap<&PackageId, Vec<&PackageId>> = inventory
+        // Source by source, in identity order (the inventory's adjacency is sorted), so the
+        // list needs no sorting of its own.
+        let edges: Vec<(&PackageId, Vec<&PackageId>)> = inventory
             .adjacency()
             .filter(|(from, _)| inventory.get(from).is_some())
             .map(|(from, tos)| {
@@ -50,13 +67,19 @@ impl<'a> Graph<'a> {
             })
             .filter(|(_, tos)| !tos.is_empty())
             .collect();
+        let edge_index = edges
+            .iter()
+            .enumerate()
+            .map(|(i, (from, _))| (*from, i))
+            .collect();
         let roots: Vec<&PackageId> = inventory
             .roots()
             .iter()
             .filter(|id| inventory.get(id).is_some())
             .collect();
         let subject_deps = if roots.is_empty() {
-            let has_parent: BTreeSet<&PackageId> = edges.values().flatten().copied().collect();
+            let has_parent: HashSet<&PackageId> =
+                edges.iter().flat_map(|(_, tos)| tos).copied().collect();
             packages
                 .iter()
                 .map(|(id, _)| *id)
@@ -74,9 +97,36 @@ impl<'a> Graph<'a> {
             subject,
             packages,
             edges,
+            edge_index,
             subject_deps,
             direct,
             inventory,
+            licence_classes: RefCell::default(),
+        }
+    }
+
+    /// [`classify_license`], remembered per distinct string for the life of the graph.
+    pub(crate) fn classify_license<'s>(&self, s: &'s str) -> License<'s> {
+        let known = self.licence_classes.borrow().get(s).copied();
+        let class = match known {
+            Some(class) => class,
+            None => {
+                let class = match classify_license(s) {
+                    License::Expression { simple, .. } => LicenseClass::Expression { simple },
+                    License::Raw(_) => LicenseClass::Raw,
+                };
+                self.licence_classes
+                    .borrow_mut()
+                    .insert(s.to_owned(), class);
+                class
+            }
+        };
+        match class {
+            LicenseClass::Expression { simple } => License::Expression {
+                text: s.trim(),
+                simple,
+            },
+            LicenseClass::Raw => License::Raw(s),
         }
     }
 
@@ -96,7 +146,10 @@ impl<'a> Graph<'a> {
 
     /// Dependencies of `id` whose target is present.
     pub(crate) fn deps(&self, id: &PackageId) -> &[&'a PackageId] {
-        self.edges.get(id).map(Vec::as_slice).unwrap_or(&[])
+        self.edge_index
+            .get(id)
+            .and_then(|&i| self.edges.get(i))
+            .map_or(&[], |(_, tos)| tos.as_slice())
     }
 }
 
@@ -730,6 +783,37 @@ mod tests {
             joined_expression(&set).unwrap().0,
             "BSD-3-Clause AND (MIT OR Apache-2.0)"
         );
+    }
+
+    #[test]
+    fn remembered_licence_classes_are_the_classes() {
+        let subject = Subject {
+            name: "s".into(),
+            version: None,
+        };
+        let inventory = Inventory::new();
+        let graph = Graph::new(&subject, &inventory);
+        let describe = |l: License<'_>| match l {
+            License::Expression { text, simple } => format!("expression {text:?} {simple}"),
+            License::Raw(text) => format!("raw {text:?}"),
+        };
+        // Twice each: the first answer is computed, the second remembered.
+        for _ in 0..2 {
+            for s in [
+                "MIT",
+                " MIT ",
+                "MIT OR Apache-2.0",
+                "MIT or Apache-2.0",
+                "Custom",
+                "",
+            ] {
+                assert_eq!(
+                    describe(graph.classify_license(s)),
+                    describe(classify_license(s)),
+                    "{s:?}"
+                );
+            }
+        }
     }
 
     #[test]
