@@ -71,8 +71,9 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     crate::common::check_entries(file, packages.0.len().max(snapshots.0.len()), "packages")?;
 
     let mut inv = Inventory::new();
-    // Every key (as written and without its peer suffix) → package.
-    let mut keys: HashMap<String, PackageId> = HashMap::new();
+    // Every key (as written and without its peer suffix) → package. The keys borrow from the
+    // parsed lockfile.
+    let mut keys: HashMap<&str, PackageId> = HashMap::new();
 
     // Packages.
     let start = find_section(doc_text, "packages").map_or(doc_start, |o| o + doc_start);
@@ -86,8 +87,8 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             Some(l) => e.at_line(l as usize),
             None => e,
         })?;
-        keys.insert(key.clone(), id.clone());
-        keys.entry(strip_peers(key, major).to_owned())
+        keys.insert(key, id.clone());
+        keys.entry(strip_peers(key, major))
             .or_insert_with(|| id.clone());
         if major < 9 {
             package_edges.push((id, pkg));
@@ -105,7 +106,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             None => {
                 // A snapshot without package metadata: still a package.
                 let id = add_package(file, base, &empty, major, None, &mut inv)?;
-                keys.insert(base.to_owned(), id.clone());
+                keys.insert(base, id.clone());
                 id
             }
         };
@@ -118,7 +119,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                     .insert("vouch:patched".to_owned(), "true".to_owned());
             }
         }
-        keys.insert(key.clone(), id.clone());
+        keys.insert(key, id.clone());
         snapshot_edges.push((id, snap));
     }
 
@@ -169,16 +170,17 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     }
 
     // Candidate keys are built in one buffer, reused: a lockfile has tens of thousands of
-    // dependency references.
+    // dependency references. What is found is borrowed from the maps, so an edge costs no copy
+    // of either identity.
     let mut candidate = String::new();
     let mut resolve = |name: &str, reference: &str, from_importer: Option<&str>| {
         if let Some(target) = reference.strip_prefix("link:") {
             let base = from_importer?;
-            return importer_ids.get(&join_path(base, target)).cloned();
+            return importer_ids.get(&join_path(base, target));
         }
         // `reference`, `name@reference`, `/name@reference`, `/name/reference`, `/reference`.
         if let Some(id) = keys.get(reference) {
-            return Some(id.clone());
+            return Some(id);
         }
         let forms: [(&str, &str, &str); 4] = [
             ("", name, "@"),
@@ -192,11 +194,11 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             candidate.push_str(name);
             candidate.push_str(separator);
             candidate.push_str(reference);
-            keys.get(candidate.as_str()).cloned()
+            keys.get(candidate.as_str())
         })
     };
 
-    let mut edges: Vec<(PackageId, PackageId)> = Vec::new();
+    let mut edges: Vec<(&PackageId, &PackageId)> = Vec::new();
     let mut prod_starts = Vec::new();
     let mut dev_starts = Vec::new();
     for (path, imp) in &importers {
@@ -216,7 +218,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                     } else {
                         prod_starts.push(to.clone());
                     }
-                    edges.push((from.clone(), to));
+                    edges.push((from, to));
                 }
             }
         }
@@ -229,7 +231,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             .flatten()
         {
             if let Some(to) = resolve(name, &v.0, None) {
-                edges.push((from.clone(), to));
+                edges.push((from, to));
             }
         }
     }
@@ -241,11 +243,11 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             .flatten()
         {
             if let Some(to) = resolve(name, &v.0, None) {
-                edges.push((from.clone(), to));
+                edges.push((from, to));
             }
         }
     }
-    for (from, to) in &edges {
+    for (from, to) in edges {
         inv.depend(from, to);
     }
     if major >= 9 {
