@@ -307,7 +307,7 @@ impl CachedPackage {
             purl: p.purl.as_ref().map(ToString::to_string),
             source,
             hashes: p.hashes.iter().map(ToString::to_string).collect(),
-            licenses: p.licenses.clone(),
+            licenses: p.licenses.iter().cloned().collect(),
             scope: SCOPES.iter().find(|(s, _)| *s == p.scope)?.1.to_owned(),
             kind: KINDS.iter().find(|(k, _)| *k == p.kind)?.1.to_owned(),
             direct: p.direct,
@@ -350,7 +350,7 @@ impl CachedPackage {
             .iter()
             .map(|h| Digest::from_prefixed(h).ok())
             .collect::<Option<_>>()?;
-        p.licenses = self.licenses;
+        p.licenses = self.licenses.into();
         p.scope = SCOPES.iter().find(|(_, n)| *n == self.scope)?.0;
         p.kind = KINDS.iter().find(|(_, n)| *n == self.kind)?.0;
         p.direct = self.direct;

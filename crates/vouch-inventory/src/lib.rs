@@ -8,6 +8,8 @@
 
 #![forbid(unsafe_code)]
 
+mod set;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::hash::BuildHasher as _;
@@ -15,6 +17,7 @@ use std::sync::OnceLock;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
+pub use set::SortedSet;
 pub use vouch_digest::{Algorithm, Digest};
 pub use vouch_purl::PackageUrl;
 
@@ -178,9 +181,9 @@ pub struct Package {
     /// Where it comes from.
     pub source: Source,
     /// Digests of the distributed artifact(s), as the lockfile records them.
-    pub hashes: BTreeSet<Digest>,
+    pub hashes: SortedSet<Digest>,
     /// SPDX licence expressions (or raw licence strings) as recorded.
-    pub licenses: BTreeSet<String>,
+    pub licenses: SortedSet<String>,
     /// Runtime, optional or dev.
     pub scope: Scope,
     /// Library or the project itself.
@@ -189,7 +192,7 @@ pub struct Package {
     /// when it does not say and the graph must decide.
     pub direct: Option<bool>,
     /// Where the package was found.
-    pub evidence: BTreeSet<Evidence>,
+    pub evidence: SortedSet<Evidence>,
     /// Other facts worth carrying (`vouch:…` names).
     pub properties: Properties,
 }
@@ -203,12 +206,12 @@ impl Package {
             version: None,
             purl: None,
             source: Source::Unknown,
-            hashes: BTreeSet::new(),
-            licenses: BTreeSet::new(),
+            hashes: SortedSet::new(),
+            licenses: SortedSet::new(),
             scope: Scope::Required,
             kind: Kind::Library,
             direct: None,
-            evidence: BTreeSet::new(),
+            evidence: SortedSet::new(),
             properties: Properties::new(),
         }
     }

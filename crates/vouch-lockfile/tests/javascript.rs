@@ -8,7 +8,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use vouch_inventory::{Algorithm, Digest, Inventory, Kind, Package, PackageId, Scope, Source};
+use vouch_inventory::{
+    Algorithm, Digest, Inventory, Kind, Package, PackageId, Scope, SortedSet, Source,
+};
 use vouch_lockfile::{ParseError, ParseErrorKind, parse_path};
 
 fn parse(rel: &str) -> Inventory {
@@ -99,7 +101,7 @@ fn sri(s: &str) -> Digest {
     Digest::from_sri(s).unwrap()
 }
 
-fn hashes(items: &[Digest]) -> BTreeSet<Digest> {
+fn hashes(items: &[Digest]) -> SortedSet<Digest> {
     items.iter().cloned().collect()
 }
 
@@ -166,7 +168,7 @@ fn npm_v3_workspace() {
 
     let web = pkg(&inv, "project:web");
     assert_eq!(web.version.as_deref(), Some("1.0.0"));
-    assert_eq!(web.licenses, set(&["MIT"]));
+    assert_eq!(web.licenses, SortedSet::from(set(&["MIT"])));
     assert_eq!(lines(web), [7]);
     let app = pkg(&inv, "project:@web/app");
     assert_eq!(app.version.as_deref(), Some("0.2.0"));
@@ -183,7 +185,7 @@ fn npm_v3_workspace() {
         registry("https://registry.npmjs.org/a/-/a-1.0.0.tgz")
     );
     assert_eq!(a.hashes, hashes(&[sri(SHA512_A)]));
-    assert_eq!(a.licenses, set(&["ISC"]));
+    assert_eq!(a.licenses, SortedSet::from(set(&["ISC"])));
     assert_eq!(a.scope, Scope::Required);
     assert_eq!(lines(a), [34]);
 
@@ -224,7 +226,7 @@ fn npm_v3_workspace() {
         qualifier(g, "vcs_url").as_deref(),
         Some("git+ssh://git@github.com/owner/gitdep.git@0123456789abcdef0123456789abcdef01234567")
     );
-    assert_eq!(g.licenses, set(&["BSD-3-Clause"]));
+    assert_eq!(g.licenses, SortedSet::from(set(&["BSD-3-Clause"])));
 
     assert_eq!(
         deps(&inv, "project:web"),

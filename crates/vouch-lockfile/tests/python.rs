@@ -13,7 +13,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use vouch_inventory::{Algorithm, Digest, Inventory, Kind, Package, PackageId, Scope, Source};
+use vouch_inventory::{
+    Algorithm, Digest, Inventory, Kind, Package, PackageId, Scope, SortedSet, Source,
+};
 use vouch_lockfile::{ParseError, ParseErrorKind, parse_path};
 
 fn parse(format: &str, case: &str, file: &str) -> Result<Inventory, ParseError> {
@@ -95,7 +97,7 @@ fn sha(d: char) -> Digest {
     Digest::from_hex(Algorithm::Sha256, &d.to_string().repeat(64)).unwrap()
 }
 
-fn hashes<const N: usize>(items: [Digest; N]) -> BTreeSet<Digest> {
+fn hashes<const N: usize>(items: [Digest; N]) -> SortedSet<Digest> {
     items.into_iter().collect()
 }
 

@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use vouch_inventory::{
-    Algorithm, Digest, Ecosystem, Inventory, Kind, Package, PackageId, PackageUrl, Scope, Source,
+    Algorithm, Digest, Ecosystem, Inventory, Kind, Package, PackageId, PackageUrl, Scope,
+    SortedSet, Source,
 };
 use vouch_lockfile::{Format, ParseError, ParseErrorKind, parse_path};
 
@@ -100,8 +101,8 @@ fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| canon(s)).collect()
 }
 
-fn sha256(hex: &str) -> BTreeSet<Digest> {
-    BTreeSet::from([Digest::from_hex(Algorithm::Sha256, hex).unwrap()])
+fn sha256(hex: &str) -> SortedSet<Digest> {
+    SortedSet::from([Digest::from_hex(Algorithm::Sha256, hex).unwrap()])
 }
 
 fn lines(p: &Package) -> Vec<(String, Option<u32>)> {
@@ -615,27 +616,27 @@ fn composer_packages_sources_and_manifest_edges() {
             )
         }
     );
-    assert_eq!(monolog.licenses, set(&["MIT"]));
+    assert_eq!(monolog.licenses, SortedSet::from(set(&["MIT"])));
     assert_eq!(monolog.scope, Scope::Required);
     assert_eq!(lines(monolog), vec![(file.into(), Some(45))]);
 
     let psr = get(&inv, "pkg:composer/psr/log@3.0.0");
     assert_eq!(
         psr.hashes,
-        BTreeSet::from([Digest::from_hex(
+        SortedSet::from([Digest::from_hex(
             Algorithm::Sha1,
             "d4a6ad7dd7e941593ce9f3105e3550d6fb809533"
         )
         .unwrap()])
     );
-    assert_eq!(psr.licenses, set(&["MIT"]));
+    assert_eq!(psr.licenses, SortedSet::from(set(&["MIT"])));
     assert_eq!(psr.name, "psr/log");
     assert_eq!(psr.ecosystem, Ecosystem::Composer);
 
     let phpunit = get(&inv, "pkg:composer/phpunit/phpunit@10.5.0");
     assert_eq!(phpunit.scope, Scope::Dev);
     assert_eq!(prop(phpunit, "vouch:integrity-malformed"), Some("zz"));
-    assert_eq!(phpunit.licenses, set(&["BSD-3-Clause"]));
+    assert_eq!(phpunit.licenses, SortedSet::from(set(&["BSD-3-Clause"])));
     let diff = get(&inv, "pkg:composer/sebastian/diff@5.1.0");
     assert_eq!(diff.scope, Scope::Dev);
     assert_eq!(lines(diff), vec![(file.into(), Some(103))]);

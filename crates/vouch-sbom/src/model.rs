@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use hashbrown::{HashMap, HashSet};
 use vouch_digest::{Algorithm, Digest, hash_bytes, hash_parts, to_hex};
-use vouch_inventory::{Ecosystem, Inventory, Kind, Package, PackageId, Source};
+use vouch_inventory::{Ecosystem, Inventory, Kind, Package, PackageId, SortedSet, Source};
 
 use crate::{EncodeError, Subject};
 
@@ -472,7 +472,7 @@ pub(crate) fn license_ref(raw: &str) -> String {
 /// `AND` because a set of licence records for one package says the package carries each of
 /// them; it is the reading that never understates obligations.
 pub(crate) fn joined_expression(
-    licenses: &BTreeSet<String>,
+    licenses: &SortedSet<String>,
 ) -> Option<(String, Vec<(String, &str)>)> {
     let mut parts = Vec::new();
     let mut refs = Vec::new();
@@ -778,7 +778,7 @@ mod tests {
             classify_license("Custom: see LICENSE"),
             License::Raw(_)
         ));
-        let set: BTreeSet<String> = ["MIT OR Apache-2.0".into(), "BSD-3-Clause".into()].into();
+        let set: SortedSet<String> = ["MIT OR Apache-2.0".into(), "BSD-3-Clause".into()].into();
         assert_eq!(
             joined_expression(&set).unwrap().0,
             "BSD-3-Clause AND (MIT OR Apache-2.0)"
