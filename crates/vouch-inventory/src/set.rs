@@ -9,8 +9,8 @@ use std::fmt;
 /// A package holds one digest, one licence and one place of evidence far more often than
 /// several. `BTreeSet` allocates a node with room for eleven elements for the first one
 /// (about 370 bytes for a digest), so on a lockfile of a thousand packages those sets alone
-/// took over a megabyte of memory touched once each. This set allocates what it holds, and
-/// iterates in the same order as `BTreeSet`: ascending, each value once.
+/// took over a megabyte of heap. This set allocates what it holds, and iterates in the same
+/// order as `BTreeSet`: ascending, each value once.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SortedSet<T>(Vec<T>);
 
