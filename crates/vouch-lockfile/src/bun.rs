@@ -36,7 +36,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let raw = input.text()?;
     let text = clean_jsonc(raw);
     let lock: BunLock = common::json(file, &text)?;
-    let version = lock.lockfile_version.as_ref().map(|v| v.0.as_str());
+    let version = lock.lockfile_version.as_ref().map(Scalar::as_str);
     if !matches!(version, Some("0" | "1")) {
         let line = common::find_from(&text, "\"lockfileVersion\"", 0)
             .map(|o| common::line_col_of_bytes(text.as_bytes(), o).0);
@@ -72,19 +72,21 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         let name = match (&ws.name, path.is_empty()) {
             (Some(n), _) => n.clone(),
             (None, true) => dir_name(file),
-            (None, false) => path.clone(),
+            (None, false) => path.to_string(),
         };
         let mut project = Package::new(Ecosystem::Npm, name.clone()).found_in(file, line);
         project.version = ws.version.clone();
         project.purl = root_purl(&project);
         if !path.is_empty() {
-            project.source = Source::Path { path: path.clone() };
+            project.source = Source::Path {
+                path: path.to_string(),
+            };
         }
         let id = inv.add_root(project);
         if path.is_empty() {
             root = Some(id.clone());
         }
-        ws_by_path.insert(path.clone(), id.clone());
+        ws_by_path.insert(path.to_string(), id.clone());
         ws_by_name.insert(name, id);
     }
     let root = match root {
@@ -117,7 +119,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             &mut inv,
         )
         .map_err(at)?;
-        nodes.insert(key.as_str(), id.clone());
+        nodes.insert(key, id.clone());
         if let Some(info) = info {
             let deps = [
                 &info.dependencies,
@@ -128,7 +130,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             .flatten()
             .flat_map(|m| m.keys().map(String::as_str))
             .collect();
-            package_deps.push((key.as_str(), id, deps));
+            package_deps.push((key, id, deps));
         }
     }
 
@@ -155,7 +157,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let mut prod = Vec::new();
     let mut dev = Vec::new();
     for (path, ws) in &lock.workspaces.0 {
-        let Some(from) = ws_by_path.get(path) else {
+        let Some(from) = ws_by_path.get(&**path) else {
             continue;
         };
         // Copies local to a workspace are keyed under the workspace's name.
@@ -203,12 +205,13 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct BunLock {
-    lockfile_version: Option<Scalar>,
-    #[serde(default)]
-    workspaces: Ordered<Workspace>,
-    #[serde(default)]
-    packages: Ordered<Vec<Item>>,
+struct BunLock<'t> {
+    #[serde(borrow)]
+    lockfile_version: Option<Scalar<'t>>,
+    #[serde(default, borrow)]
+    workspaces: Ordered<'t, Workspace>,
+    #[serde(default, borrow)]
+    packages: Ordered<'t, Vec<Item>>,
 }
 
 #[derive(Deserialize, Default)]

@@ -106,7 +106,10 @@ pub(crate) fn toml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, Par
 }
 
 /// Parses YAML (one document), mapping errors to the file with line and column.
-pub(crate) fn yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, ParseError> {
+pub(crate) fn yaml<'t, T: serde::Deserialize<'t>>(
+    file: &str,
+    text: &'t str,
+) -> Result<T, ParseError> {
     if let Some(value) = crate::yaml_subset::from_str(text) {
         return Ok(value);
     }

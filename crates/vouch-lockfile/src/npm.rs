@@ -38,7 +38,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         // npm 5 wrote lockfileVersion 1; shrinkwrap files from before npm 5 have no version but
         // the same nested `dependencies` tree.
         None => 1,
-        Some(v) => match v.0.as_str() {
+        Some(v) => match v.as_str() {
             "1" => 1,
             "2" => 2,
             "3" => 3,
@@ -84,35 +84,36 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
 
 // The entries borrow their strings from the text wherever JSON lets them (no escapes): a large
 // lockfile has tens of thousands of them, and copying each into its own allocation, only to
-// copy it again into the inventory, cost more than reading them.
+// copy it again into the inventory, cost more than reading them. (serde's own `Cow` is always
+// owned behind an `Option` or as a map key, hence [`Str`].)
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Lockfile<'t> {
     name: Option<String>,
     version: Option<String>,
-    lockfile_version: Option<Scalar>,
     #[serde(borrow)]
-    packages: Option<Ordered<Entry<'t>>>,
-    dependencies: Option<Ordered<V1Entry>>,
+    lockfile_version: Option<Scalar<'t>>,
+    #[serde(borrow)]
+    packages: Option<Ordered<'t, Entry<'t>>>,
+    #[serde(borrow)]
+    dependencies: Option<Ordered<'t, V1Entry<'t>>>,
 }
-
-/// Names a dependency map's keys: what the entry depends on.
-type DepMap<'t> = BTreeMap<Cow<'t, str>, Cow<'t, str>>;
 
 /// One `packages` entry (v2, v3).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct Entry<'t> {
     #[serde(borrow)]
-    name: Option<Cow<'t, str>>,
+    name: Option<Str<'t>>,
     #[serde(borrow)]
-    version: Option<Cow<'t, str>>,
+    version: Option<Str<'t>>,
     #[serde(borrow)]
-    resolved: Option<Cow<'t, str>>,
+    resolved: Option<Str<'t>>,
     #[serde(borrow)]
-    integrity: Option<Cow<'t, str>>,
-    license: Option<serde_json::Value>,
+    integrity: Option<Str<'t>>,
+    #[serde(borrow)]
+    license: License<'t>,
     dev: bool,
     optional: bool,
     dev_optional: bool,
@@ -120,19 +121,19 @@ struct Entry<'t> {
     in_bundle: bool,
     link: bool,
     #[serde(borrow)]
-    dependencies: Option<DepMap<'t>>,
+    dependencies: Option<Names<'t>>,
     #[serde(borrow)]
-    optional_dependencies: Option<DepMap<'t>>,
+    optional_dependencies: Option<Names<'t>>,
     #[serde(borrow)]
-    dev_dependencies: Option<DepMap<'t>>,
+    dev_dependencies: Option<Names<'t>>,
     #[serde(borrow)]
-    peer_dependencies: Option<DepMap<'t>>,
+    peer_dependencies: Option<Names<'t>>,
 }
 
 /// One v1 `dependencies` entry.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct V1Entry {
+struct V1Entry<'t> {
     version: Option<String>,
     resolved: Option<String>,
     integrity: Option<String>,
@@ -140,7 +141,8 @@ struct V1Entry {
     optional: bool,
     bundled: bool,
     requires: Option<BTreeMap<String, String>>,
-    dependencies: Option<Ordered<V1Entry>>,
+    #[serde(borrow)]
+    dependencies: Option<Ordered<'t, V1Entry<'t>>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,7 +244,7 @@ fn read_packages<'l>(
     file: &str,
     text: &str,
     lock: &Lockfile<'_>,
-    packages: &'l Ordered<Entry<'_>>,
+    packages: &'l Ordered<'_, Entry<'_>>,
     tree: &mut Tree<'l>,
 ) -> Result<(), ParseError> {
     if packages.0.len() > MAX_ENTRIES {
@@ -252,8 +254,8 @@ fn read_packages<'l>(
     for (key, e) in &packages.0 {
         let line = finder.find_json(key, b'{');
         let mut deps: Vec<&str> = Vec::new();
-        let mut push = |m: &'l Option<DepMap<'_>>| {
-            deps.extend(m.iter().flat_map(|m| m.keys().map(AsRef::as_ref)));
+        let mut push = |m: &'l Option<Names<'_>>| {
+            deps.extend(m.iter().flat_map(|m| m.0.iter().map(|n| &**n)));
         };
         push(&e.dependencies);
         push(&e.optional_dependencies);
@@ -272,7 +274,7 @@ fn read_packages<'l>(
                 .map(str::to_owned)
                 .or_else(|| lock.version.clone());
             root.purl = root_purl(&root);
-            add_license(&mut root, e.license.as_ref());
+            add_license(&mut root, &e.license);
             push(&e.dev_dependencies);
             let id = tree.inv.add_root(root);
             tree.insert(Cow::Borrowed(""), id, deps);
@@ -294,9 +296,11 @@ fn read_packages<'l>(
             let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
             project.version = e.version.as_deref().map(str::to_owned);
             project.purl = root_purl(&project);
-            project.source = Source::Path { path: key.clone() };
+            project.source = Source::Path {
+                path: key.to_string(),
+            };
             project.scope = entry_scope(e);
-            add_license(&mut project, e.license.as_ref());
+            add_license(&mut project, &e.license);
             if let Some(integrity) = &e.integrity {
                 add_integrity(&mut project, integrity);
             }
@@ -317,7 +321,7 @@ fn read_packages<'l>(
         if let Some(integrity) = &e.integrity {
             add_integrity(&mut p, integrity);
         }
-        add_license(&mut p, e.license.as_ref());
+        add_license(&mut p, &e.license);
         p.scope = entry_scope(e);
         if e.peer {
             p.properties
@@ -375,7 +379,7 @@ fn read_v1<'l>(
 fn walk_v1<'l>(
     file: &str,
     finder: &mut KeyFinder<'_>,
-    deps: &'l Ordered<V1Entry>,
+    deps: &'l Ordered<'_, V1Entry<'_>>,
     parent: &str,
     tree: &mut Tree<'l>,
     count: &mut usize,
@@ -414,13 +418,13 @@ fn walk_v1<'l>(
         } else {
             let (real, version, spec) = match version.strip_prefix("npm:").and_then(split_spec) {
                 Some((real, v)) => (real, Some(v), None),
-                None if is_version(version) => (name.as_str(), Some(version), None),
-                None => (name.as_str(), None, Some(version)),
+                None if is_version(version) => (&**name, Some(version), None),
+                None => (&**name, None, Some(version)),
             };
             let mut p = npm_package(real, version, file, line);
             if real != name {
                 p.properties
-                    .insert("vouch:npm-alias".to_owned(), name.clone());
+                    .insert("vouch:npm-alias".to_owned(), name.to_string());
             }
             match (spec.filter(|s| !s.is_empty()), &e.resolved) {
                 (_, Some(resolved)) => set_source(&mut p, source_from_resolved(resolved)),
@@ -450,14 +454,9 @@ fn is_version(v: &str) -> bool {
     !v.is_empty() && !v.contains(':') && !v.contains('/')
 }
 
-/// The licence of a `packages` entry: a string, or the legacy `{ "type": ... }` object.
-fn add_license(p: &mut Package, license: Option<&serde_json::Value>) {
-    let value = match license {
-        Some(serde_json::Value::String(s)) => Some(s.as_str()),
-        Some(serde_json::Value::Object(o)) => o.get("type").and_then(|t| t.as_str()),
-        _ => None,
-    };
-    if let Some(v) = value.filter(|v| !v.is_empty()) {
+/// Records the licence of a `packages` entry, when it names one.
+fn add_license(p: &mut Package, license: &License<'_>) {
+    if let Some(v) = license.0.as_deref().filter(|v| !v.is_empty()) {
         p.licenses.insert(v.to_owned());
     }
 }
@@ -717,26 +716,34 @@ pub(crate) fn mark_dev_only(inv: &mut Inventory, prod: &[PackageId], dev: &[Pack
 }
 
 /// A map that keeps the file's order (serde maps into `BTreeMap` sort their keys, and the line
-/// finder needs entries in file order).
-pub(crate) struct Ordered<V>(pub(crate) Vec<(String, V)>);
+/// finder needs entries in file order). Keys borrow from the text where the format lets them.
+pub(crate) struct Ordered<'t, V>(pub(crate) Vec<(Cow<'t, str>, V)>);
 
-impl<V> Default for Ordered<V> {
+impl<V> Default for Ordered<'_, V> {
     fn default() -> Self {
         Ordered(Vec::new())
     }
 }
 
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
+impl<'a, 't, V> IntoIterator for &'a Ordered<'t, V> {
+    type Item = &'a (Cow<'t, str>, V);
+    type IntoIter = std::slice::Iter<'a, (Cow<'t, str>, V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'de: 't, 't, V: Deserialize<'de>> Deserialize<'de> for Ordered<'t, V> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V_<V>(PhantomData<V>);
-        impl<'de, V: Deserialize<'de>> Visitor<'de> for V_<V> {
-            type Value = Ordered<V>;
+        struct V_<'t, V>(PhantomData<(Cow<'t, str>, V)>);
+        impl<'de: 't, 't, V: Deserialize<'de>> Visitor<'de> for V_<'t, V> {
+            type Value = Ordered<'t, V>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a map")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<Scalar, V>()? {
+                while let Some((k, v)) = map.next_entry::<Scalar<'t>, V>()? {
                     if out.len() >= MAX_ENTRIES {
                         return Err(de::Error::custom(format!(
                             "more than {MAX_ENTRIES} entries in one map"
@@ -755,40 +762,173 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Ordered<V> {
 }
 
 /// A scalar read as a string: YAML writes `version: 1.0` as a number and `lockfileVersion: 5.4`
-/// as a float, JSON writes `lockfileVersion: 3` as a number.
-pub(crate) struct Scalar(pub(crate) String);
+/// as a float, JSON writes `lockfileVersion: 3` as a number. Strings borrow from the text where
+/// the format lets them.
+pub(crate) struct Scalar<'t>(pub(crate) Cow<'t, str>);
 
-impl<'de> Deserialize<'de> for Scalar {
+impl<'de: 't, 't> Deserialize<'de> for Scalar<'t> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V_;
-        impl Visitor<'_> for V_ {
-            type Value = Scalar;
+        struct V_<'t>(PhantomData<&'t str>);
+        impl<'de: 't, 't> Visitor<'de> for V_<'t> {
+            type Value = Scalar<'t>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string or number")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_owned()))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Scalar<'t>, E> {
+                Ok(Scalar(Cow::Borrowed(v)))
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
-                Ok(Scalar(v))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar<'t>, E> {
+                Ok(Scalar(Cow::Owned(v.to_owned())))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar<'t>, E> {
+                Ok(Scalar(Cow::Owned(v)))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar<'t>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar<'t>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
             }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
-                Ok(Scalar(v.to_string()))
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar<'t>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
-                Ok(Scalar(String::new()))
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar<'t>, E> {
+                Ok(Scalar(Cow::Owned(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Scalar<'t>, E> {
+                Ok(Scalar(Cow::Borrowed("")))
             }
         }
-        d.deserialize_any(V_)
+        d.deserialize_any(V_(PhantomData))
+    }
+}
+
+impl Scalar<'_> {
+    /// The scalar as text.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A string value, borrowed from the text unless the format had to unescape it.
+pub(crate) struct Str<'t>(pub(crate) Cow<'t, str>);
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The visitor of [`Str`], also used for map keys and licence names.
+struct StrVisitor<'t>(PhantomData<&'t str>);
+
+impl<'de: 't, 't> Visitor<'de> for StrVisitor<'t> {
+    type Value = Str<'t>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'t>, E> {
+        Ok(Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'t>, E> {
+        Ok(Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'t>, E> {
+        Ok(Str(Cow::Owned(v)))
+    }
+}
+
+impl<'de: 't, 't> Deserialize<'de> for Str<'t> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(StrVisitor(PhantomData))
+    }
+}
+
+/// The keys of a map whose values are not needed (what a dependency map names), in file order.
+pub(crate) struct Names<'t>(pub(crate) Vec<Str<'t>>);
+
+impl<'de: 't, 't> Deserialize<'de> for Names<'t> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V_<'t>(PhantomData<&'t str>);
+        impl<'de: 't, 't> Visitor<'de> for V_<'t> {
+            type Value = Names<'t>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Names<'t>, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
+                while let Some(k) = map.next_key::<Str<'t>>()? {
+                    map.next_value::<de::IgnoredAny>()?;
+                    if out.len() >= MAX_ENTRIES {
+                        return Err(de::Error::custom(format!(
+                            "more than {MAX_ENTRIES} entries in one map"
+                        )));
+                    }
+                    out.push(k);
+                }
+                Ok(Names(out))
+            }
+        }
+        d.deserialize_map(V_(PhantomData))
+    }
+}
+
+/// The licence of a `packages` entry: a string, or the legacy `{ "type": ... }` object; any
+/// other value names none.
+#[derive(Default)]
+pub(crate) struct License<'t>(pub(crate) Option<Cow<'t, str>>);
+
+impl<'de: 't, 't> Deserialize<'de> for License<'t> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V_<'t>(PhantomData<&'t str>);
+        impl<'de: 't, 't> Visitor<'de> for V_<'t> {
+            type Value = License<'t>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a licence")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<License<'t>, E> {
+                Ok(License(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<License<'t>, E> {
+                Ok(License(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<License<'t>, E> {
+                Ok(License(Some(Cow::Owned(v))))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<License<'t>, A::Error> {
+                let mut found = None;
+                while let Some(k) = map.next_key::<Str<'t>>()? {
+                    // The last `type` wins, as in a JSON object read whole.
+                    if &*k == "type" {
+                        found = map.next_value::<License<'t>>()?.0;
+                    } else {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                }
+                Ok(License(found))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<License<'t>, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(License(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<License<'t>, E> {
+                Ok(License(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<License<'t>, E> {
+                Ok(License(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<License<'t>, E> {
+                Ok(License(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<License<'t>, E> {
+                Ok(License(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<License<'t>, E> {
+                Ok(License(None))
+            }
+        }
+        d.deserialize_any(V_(PhantomData))
     }
 }
 
@@ -1047,5 +1187,61 @@ mod tests {
         let mut f = KeyFinder::new(text, text.find("\"x\"").unwrap());
         assert_eq!(f.find_json("q\"t", b'{'), Some(3));
         assert_eq!(f.find_json("x", b'{'), None);
+    }
+
+    #[test]
+    fn strings_borrow_unless_unescaped() {
+        let text = r#"{"a": "plain", "b\u0041": "esc\"aped", "c": 3}"#;
+        let map: Ordered<'_, Scalar<'_>> = serde_json::from_str(text).unwrap();
+        let got: Vec<(&str, bool, &str, bool)> = map
+            .0
+            .iter()
+            .map(|(k, v)| {
+                let borrowed = |c: &Cow<'_, str>| matches!(c, Cow::Borrowed(_));
+                (&**k, borrowed(k), v.as_str(), borrowed(&v.0))
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", true, "plain", true),
+                ("bA", false, "esc\"aped", false),
+                ("c", true, "3", false),
+            ]
+        );
+        let s: Str<'_> = serde_json::from_str(r#""x\ny""#).unwrap();
+        assert_eq!(&*s, "x\ny");
+        assert!(serde_json::from_str::<Str<'_>>("1").is_err());
+    }
+
+    #[test]
+    fn dependency_names_are_the_keys_in_file_order() {
+        let names: Names<'_> =
+            serde_json::from_str(r#"{"z": "^1", "a": {"nested": [1, 2]}, "m\u002fn": null}"#)
+                .unwrap();
+        let names: Vec<&str> = names.0.iter().map(|n| &**n).collect();
+        assert_eq!(names, ["z", "a", "m/n"]);
+        assert!(serde_json::from_str::<Names<'_>>(r#"["a"]"#).is_err());
+    }
+
+    #[test]
+    fn licences_from_strings_and_legacy_objects_only() {
+        let read = |json: &str| {
+            serde_json::from_str::<License<'_>>(json)
+                .unwrap()
+                .0
+                .map(|l| l.into_owned())
+        };
+        assert_eq!(read(r#""MIT""#).as_deref(), Some("MIT"));
+        assert_eq!(
+            read(r#"{"url": "https://x", "type": "ISC", "extra": {"a": [1]}}"#).as_deref(),
+            Some("ISC")
+        );
+        assert_eq!(read(r#"{"url": "https://x"}"#), None);
+        assert_eq!(read(r#"{"type": 7}"#), None);
+        assert_eq!(read(r#"["MIT", "ISC"]"#), None);
+        assert_eq!(read("true"), None);
+        assert_eq!(read("1.5"), None);
+        assert_eq!(read("null"), None);
     }
 }

@@ -18,7 +18,7 @@
 //! two YAML documents (pnpm 10 puts its own tooling lock first): the last document with a
 //! `lockfileVersion` is the project's.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
 use hashbrown::HashMap;
 use serde::Deserialize;
@@ -26,7 +26,7 @@ use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Scope, Source};
 
 use crate::common::Lines;
 use crate::npm::{
-    KeyFinder, Ordered, Scalar, add_integrity, attach_unreachable, dir_name, mark_dev_only,
+    KeyFinder, Ordered, Scalar, Str, add_integrity, attach_unreachable, dir_name, mark_dev_only,
     npm_package, root_purl, set_source, source_from_resolved, split_spec,
 };
 use crate::{Input, ParseError, ParseErrorKind};
@@ -56,7 +56,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                 file,
                 ParseErrorKind::UnsupportedVersion {
                     what: "lockfileVersion".to_owned(),
-                    found: raw_version,
+                    found: raw_version.into_owned(),
                     supported: "5.x, 6.x and 9.x".to_owned(),
                 },
             );
@@ -125,13 +125,13 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
 
     // Importers: the workspace projects.
     let has_importers = lock.importers.is_some();
-    let mut importers: Vec<(String, Importer)> = match lock.importers {
+    let mut importers: Vec<(Cow<'_, str>, Importer<'_>)> = match lock.importers {
         Some(Ordered(list)) => list
             .into_iter()
             .map(|(k, v)| (k, v.unwrap_or_default()))
             .collect(),
         None => vec![(
-            ".".to_owned(),
+            Cow::Borrowed("."),
             Importer {
                 dependencies: lock.dependencies,
                 dev_dependencies: lock.dev_dependencies,
@@ -140,7 +140,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         )],
     };
     if importers.is_empty() {
-        importers.push((".".to_owned(), Importer::default()));
+        importers.push((Cow::Borrowed("."), Importer::default()));
     }
     let start = find_section(doc_text, "importers").map_or(doc_start, |o| o + doc_start);
     let mut finder = KeyFinder::new(text, start);
@@ -158,15 +158,17 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         let name = if path == "." {
             dir_name(file)
         } else {
-            path.clone()
+            path.to_string()
         };
         let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
-        project.source = Source::Path { path: path.clone() };
+        project.source = Source::Path {
+            path: path.to_string(),
+        };
         let id = inv.add_root(project);
         if path == "." {
             root = Some(id.clone());
         }
-        importer_ids.insert(path.clone(), id);
+        importer_ids.insert(path.to_string(), id);
     }
 
     // Candidate keys are built in one buffer, reused: a lockfile has tens of thousands of
@@ -202,7 +204,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let mut prod_starts = Vec::new();
     let mut dev_starts = Vec::new();
     for (path, imp) in &importers {
-        let Some(from) = importer_ids.get(path) else {
+        let Some(from) = importer_ids.get(path.as_ref()) else {
             continue;
         };
         let groups = [
@@ -264,83 +266,109 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct Lock {
-    lockfile_version: Option<Scalar>,
-    importers: Option<Ordered<Option<Importer>>>,
+struct Lock<'t> {
+    #[serde(borrow)]
+    lockfile_version: Option<Scalar<'t>>,
+    #[serde(borrow)]
+    importers: Option<Ordered<'t, Option<Importer<'t>>>>,
     // Single-project 5.x and 6.x files keep the root's dependencies at the top level.
-    dependencies: Option<Ordered<DepRef>>,
-    dev_dependencies: Option<Ordered<DepRef>>,
-    optional_dependencies: Option<Ordered<DepRef>>,
-    packages: Option<Ordered<Option<Pkg>>>,
-    snapshots: Option<Ordered<Option<Snapshot>>>,
+    #[serde(borrow)]
+    dependencies: Option<Ordered<'t, DepRef<'t>>>,
+    #[serde(borrow)]
+    dev_dependencies: Option<Ordered<'t, DepRef<'t>>>,
+    #[serde(borrow)]
+    optional_dependencies: Option<Ordered<'t, DepRef<'t>>>,
+    #[serde(borrow)]
+    packages: Option<Ordered<'t, Option<Pkg<'t>>>>,
+    #[serde(borrow)]
+    snapshots: Option<Ordered<'t, Option<Snapshot<'t>>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct Importer {
-    dependencies: Option<Ordered<DepRef>>,
-    dev_dependencies: Option<Ordered<DepRef>>,
-    optional_dependencies: Option<Ordered<DepRef>>,
+struct Importer<'t> {
+    #[serde(borrow)]
+    dependencies: Option<Ordered<'t, DepRef<'t>>>,
+    #[serde(borrow)]
+    dev_dependencies: Option<Ordered<'t, DepRef<'t>>>,
+    #[serde(borrow)]
+    optional_dependencies: Option<Ordered<'t, DepRef<'t>>>,
 }
 
 /// An importer's dependency: `name: 1.2.3` (5.x) or `name: {specifier, version}` (6.x, 9.x).
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum DepRef {
-    Full { version: Scalar },
-    Plain(Scalar),
+enum DepRef<'t> {
+    Full {
+        #[serde(borrow)]
+        version: Scalar<'t>,
+    },
+    Plain(#[serde(borrow)] Scalar<'t>),
 }
 
-impl DepRef {
+impl DepRef<'_> {
     fn version(&self) -> &str {
         match self {
-            DepRef::Full { version } | DepRef::Plain(version) => &version.0,
+            DepRef::Full { version } | DepRef::Plain(version) => version.as_str(),
         }
     }
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct Pkg {
-    resolution: Option<Resolution>,
-    name: Option<String>,
-    version: Option<Scalar>,
+struct Pkg<'t> {
+    #[serde(borrow)]
+    resolution: Option<Resolution<'t>>,
+    #[serde(borrow)]
+    name: Option<Str<'t>>,
+    #[serde(borrow)]
+    version: Option<Scalar<'t>>,
     dev: Option<bool>,
     optional: bool,
     patched: bool,
-    dependencies: Option<BTreeMap<String, Scalar>>,
-    optional_dependencies: Option<BTreeMap<String, Scalar>>,
+    #[serde(borrow)]
+    dependencies: Option<Ordered<'t, Scalar<'t>>>,
+    #[serde(borrow)]
+    optional_dependencies: Option<Ordered<'t, Scalar<'t>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Resolution {
-    integrity: Option<String>,
-    tarball: Option<String>,
-    repo: Option<String>,
-    commit: Option<String>,
-    directory: Option<String>,
-    path: Option<String>,
+struct Resolution<'t> {
+    #[serde(borrow)]
+    integrity: Option<Str<'t>>,
+    #[serde(borrow)]
+    tarball: Option<Str<'t>>,
+    #[serde(borrow)]
+    repo: Option<Str<'t>>,
+    #[serde(borrow)]
+    commit: Option<Str<'t>>,
+    #[serde(borrow)]
+    directory: Option<Str<'t>>,
+    #[serde(borrow)]
+    path: Option<Str<'t>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct Snapshot {
+struct Snapshot<'t> {
     optional: bool,
-    dependencies: Option<BTreeMap<String, Scalar>>,
-    optional_dependencies: Option<BTreeMap<String, Scalar>>,
+    #[serde(borrow)]
+    dependencies: Option<Ordered<'t, Scalar<'t>>>,
+    #[serde(borrow)]
+    optional_dependencies: Option<Ordered<'t, Scalar<'t>>>,
 }
 
 /// Reads every YAML document and keeps the last one with a `lockfileVersion`, with the offset
 /// where it starts.
-fn select_document(file: &str, text: &str) -> Result<(Lock, usize), ParseError> {
+fn select_document<'t>(file: &str, text: &'t str) -> Result<(Lock<'t>, usize), ParseError> {
     let starts = document_starts(text);
     if let Some(found) = select_document_fast(text, &starts) {
         return Ok(found);
     }
-    let mut chosen: Option<(Lock, usize)> = None;
+    let mut chosen: Option<(Lock<'t>, usize)> = None;
     for (i, doc) in serde_norway::Deserializer::from_str(text).enumerate() {
-        let lock: Option<Lock> = Option::deserialize(doc).map_err(|e| {
+        let lock: Option<Lock<'t>> = Option::deserialize(doc).map_err(|e| {
             let pos = e.location().map(|l| (l.line(), l.column()));
             let msg = e.to_string();
             let msg = msg
@@ -356,14 +384,14 @@ fn select_document(file: &str, text: &str) -> Result<(Lock, usize), ParseError> 
 }
 
 /// [`select_document`] through the YAML fast path; `None` sends the text to `serde_norway`.
-fn select_document_fast(text: &str, starts: &[usize]) -> Option<(Lock, usize)> {
+fn select_document_fast<'t>(text: &'t str, starts: &[usize]) -> Option<(Lock<'t>, usize)> {
     let docs = crate::yaml_subset::documents(text)?;
     if docs.len() != starts.len() {
         return None;
     }
     let mut chosen = None;
     for (doc, &start) in docs.iter().zip(starts) {
-        let lock: Option<Lock> = Option::deserialize(doc).ok()?;
+        let lock: Option<Lock<'t>> = Option::deserialize(doc).ok()?;
         if let Some(lock) = lock.filter(|l| l.lockfile_version.is_some()) {
             chosen = Some((lock, start));
         }
@@ -553,15 +581,21 @@ fn add_package(
     let parts = parse_key(key, major)
         .ok_or_else(|| ParseError::invalid(file, "packages key", "a dependency path", key))?;
     let res = pkg.resolution.as_ref();
-    let field_version = pkg.version.as_ref().map(|v| v.0.clone());
-    let local_dir = res.and_then(|r| r.directory.clone().or_else(|| r.path.clone()));
+    let field_version = pkg.version.as_ref().map(|v| v.as_str().to_owned());
+    let local_dir = res.and_then(|r| {
+        r.directory
+            .as_deref()
+            .or(r.path.as_deref())
+            .map(str::to_owned)
+    });
     let (name, version, git, local) = match parts {
         KeyParts::Local { name, path } => (name, None, None, Some(path)),
         KeyParts::Package { name, version, git } => (Some(name), version, git, None),
     };
     let name = pkg
         .name
-        .clone()
+        .as_deref()
+        .map(str::to_owned)
         .or(name)
         .ok_or_else(|| ParseError::missing(file, "name", format!("package `{key}`")))?;
     let version = field_version.or(version);
@@ -584,7 +618,7 @@ fn add_package(
             ..
         }) => Source::Git {
             url: crate::npm::redact_url(repo),
-            commit: commit.clone(),
+            commit: commit.as_deref().map(str::to_owned),
             reference: None,
         },
         Some(Resolution {

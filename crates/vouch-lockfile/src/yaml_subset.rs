@@ -938,7 +938,7 @@ impl<'de> de::Deserialize<'de> for Any {
 }
 
 /// Deserialises the only document of `text` through the fast path, or `None` to fall back.
-pub(crate) fn from_str<T: de::DeserializeOwned>(text: &str) -> Option<T> {
+pub(crate) fn from_str<'t, T: de::Deserialize<'t>>(text: &'t str) -> Option<T> {
     let docs = documents(text)?;
     match docs.as_slice() {
         [doc] => T::deserialize(doc).ok(),

@@ -15,7 +15,6 @@
 //! at the block listing `name@range` (berry adds the default `npm:` protocol to bare ranges).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use hashbrown::HashMap;
 use serde::Deserialize;
@@ -23,7 +22,7 @@ use vouch_inventory::{Algorithm, Digest, Ecosystem, Inventory, Package, PackageI
 
 use crate::common::{self, Lines, MAX_ENTRIES};
 use crate::npm::{
-    KeyFinder, Ordered, Scalar, add_integrity, attach_unreachable, is_git_spec, npm_package,
+    KeyFinder, Ordered, Scalar, Str, add_integrity, attach_unreachable, is_git_spec, npm_package,
     root_purl, set_source, source_from_resolved, split_spec, synthetic_root,
 };
 use crate::{Input, ParseError, ParseErrorKind};
@@ -373,29 +372,37 @@ fn unquote(token: &str) -> Result<Cow<'_, str>, String> {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct BerryEntry {
-    version: Option<Scalar>,
-    resolution: Option<String>,
-    dependencies: Option<BTreeMap<String, Scalar>>,
-    optional_dependencies: Option<BTreeMap<String, Scalar>>,
-    checksum: Option<String>,
-    link_type: Option<String>,
-    conditions: Option<String>,
+struct BerryEntry<'t> {
+    #[serde(borrow)]
+    version: Option<Scalar<'t>>,
+    #[serde(borrow)]
+    resolution: Option<Str<'t>>,
+    #[serde(borrow)]
+    dependencies: Option<Ordered<'t, Scalar<'t>>>,
+    #[serde(borrow)]
+    optional_dependencies: Option<Ordered<'t, Scalar<'t>>>,
+    #[serde(borrow)]
+    checksum: Option<Str<'t>>,
+    #[serde(borrow)]
+    link_type: Option<Str<'t>>,
+    #[serde(borrow)]
+    conditions: Option<Str<'t>>,
     // `__metadata` only.
-    cache_key: Option<Scalar>,
+    #[serde(borrow)]
+    cache_key: Option<Scalar<'t>>,
 }
 
 /// Berry lockfile versions vouch reads (`__metadata.version`; yarn 2.0 wrote 4).
 const BERRY_VERSIONS: std::ops::RangeInclusive<u32> = 3..=10;
 
 fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
-    let entries: Ordered<BerryEntry> = common::yaml(file, text)?;
+    let entries: Ordered<'_, BerryEntry<'_>> = common::yaml(file, text)?;
     common::check_entries(file, entries.0.len(), "packages")?;
     let lines = Lines::new(text);
     let mut finder = KeyFinder::new(text, 0);
     let mut inv = Inventory::new();
     let mut by_descriptor: HashMap<String, PackageId> = HashMap::new();
-    let mut nodes: Vec<(PackageId, &BerryEntry)> = Vec::new();
+    let mut nodes: Vec<(PackageId, &BerryEntry<'_>)> = Vec::new();
     let mut cache_key = None;
     let mut top = None;
     for (key, e) in &entries.0 {
@@ -403,7 +410,7 @@ fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
         let line = offset.map(|o| lines.line_of(o));
         let line_usize = line.map_or(0, |l| l as usize);
         if key == "__metadata" {
-            let v = e.version.as_ref().map(|v| v.0.as_str()).unwrap_or("");
+            let v = e.version.as_ref().map(Scalar::as_str).unwrap_or("");
             if !v.parse::<u32>().is_ok_and(|v| BERRY_VERSIONS.contains(&v)) {
                 return Err(ParseError::new(
                     file,
@@ -415,7 +422,7 @@ fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
                 )
                 .at_line(line_usize + 1));
             }
-            cache_key = e.cache_key.as_ref().map(|c| c.0.clone());
+            cache_key = e.cache_key.as_ref().map(|c| c.as_str().to_owned());
             continue;
         }
         let resolution = e.resolution.as_deref().ok_or_else(|| {
@@ -457,7 +464,7 @@ fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
             .chain(&e.optional_dependencies)
             .flatten();
         for (name, range) in deps {
-            let range = &range.0;
+            let range = range.as_str();
             let exact = format!("{name}@{range}");
             let to = by_descriptor.get(&exact).or_else(|| {
                 // Older berry files write bare ranges; yarn reads them as `npm:` ranges.
@@ -478,7 +485,7 @@ fn berry_package(
     file: &str,
     key: &str,
     resolution: &str,
-    e: &BerryEntry,
+    e: &BerryEntry<'_>,
     line: Option<u32>,
     cache_key: Option<&str>,
     inv: &mut Inventory,
@@ -489,7 +496,7 @@ fn berry_package(
     let version = e
         .version
         .as_ref()
-        .map(|v| v.0.as_str())
+        .map(Scalar::as_str)
         .filter(|v| !v.is_empty());
     // `patch:inner#patch` is the package `inner` with a patch applied.
     let (patch, reference) = match reference.strip_prefix("patch:") {
@@ -559,7 +566,7 @@ fn berry_package(
         } else {
             "vouch:yarn-checksum"
         };
-        p.properties.insert(prop.to_owned(), checksum.clone());
+        p.properties.insert(prop.to_owned(), checksum.to_string());
         if let Some(ck) = cache_key {
             p.properties
                 .insert("vouch:yarn-cache-key".to_owned(), ck.to_owned());
@@ -567,7 +574,7 @@ fn berry_package(
     }
     if let Some(conditions) = &e.conditions {
         p.properties
-            .insert("vouch:yarn-conditions".to_owned(), conditions.clone());
+            .insert("vouch:yarn-conditions".to_owned(), conditions.to_string());
     }
     Ok(inv.add(p))
 }
@@ -579,7 +586,7 @@ mod tests {
     #[test]
     fn corpus_lockfile_takes_the_fast_path() {
         if let Some(text) = crate::yaml_subset::corpus_text("yarn/prettier-berry/yarn.lock") {
-            assert!(crate::yaml_subset::from_str::<Ordered<BerryEntry>>(&text).is_some());
+            assert!(crate::yaml_subset::from_str::<Ordered<'_, BerryEntry<'_>>>(&text).is_some());
         }
     }
     use super::*;
