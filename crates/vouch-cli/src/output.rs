@@ -26,6 +26,15 @@ pub fn error_with_hint(message: impl Into<String>, hint: impl Into<String>) -> a
 /// reader never sees a partial file and a failure leaves any previous file intact. (No fsync:
 /// the guarantee is about readers and failures of vouch, not power loss.)
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes).map_err(anyhow::Error::from))
+}
+
+/// [`write_atomic`] of what `write` writes into the (new, empty) temporary file, for content
+/// produced as it is written rather than held whole in memory.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut fs_err::File) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -37,7 +46,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs_err::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        write(&mut f)?;
         fs_err::rename(&tmp, path)?;
         anyhow::Ok(())
     })();

@@ -279,14 +279,40 @@ pub fn hash_bytes(algorithm: Algorithm, bytes: &[u8]) -> Option<Digest> {
 /// Hashes the concatenation of `parts` without building it, for content held in pieces (a
 /// document hashed with a part of it left out).
 pub fn hash_parts(algorithm: Algorithm, parts: &[&[u8]]) -> Option<Digest> {
-    let mut ctx = aws_lc_rs::digest::Context::new(algorithm.aws()?);
+    let mut hasher = Hasher::new(algorithm)?;
     for part in parts {
-        ctx.update(part);
+        hasher.update(part);
     }
-    Some(Digest {
-        algorithm,
-        hex: to_hex(ctx.finish().as_ref()),
-    })
+    Some(hasher.finish())
+}
+
+/// A digest computed piece by piece, for content produced or received in parts.
+pub struct Hasher {
+    algorithm: Algorithm,
+    ctx: aws_lc_rs::digest::Context,
+}
+
+impl Hasher {
+    /// A hasher of nothing yet; `None` for an algorithm vouch does not compute (MD5).
+    pub fn new(algorithm: Algorithm) -> Option<Self> {
+        Some(Self {
+            algorithm,
+            ctx: aws_lc_rs::digest::Context::new(algorithm.aws()?),
+        })
+    }
+
+    /// Adds `bytes` to what has been hashed.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.ctx.update(bytes);
+    }
+
+    /// The digest of everything added.
+    pub fn finish(self) -> Digest {
+        Digest {
+            algorithm: self.algorithm,
+            hex: to_hex(self.ctx.finish().as_ref()),
+        }
+    }
 }
 
 /// Hashes a stream in 256 KiB chunks, so memory stays constant whatever its length.
@@ -386,34 +412,28 @@ fn nibble(c: u8) -> Option<u8> {
 /// (a signature verifier, an unpacker) yields its digest without a second pass.
 pub struct HashingReader<R> {
     inner: R,
-    algorithm: Algorithm,
-    ctx: aws_lc_rs::digest::Context,
+    hasher: Hasher,
 }
 
 impl<R: Read> HashingReader<R> {
     /// Wraps `inner`; `None` for an algorithm vouch does not compute (MD5).
     pub fn new(algorithm: Algorithm, inner: R) -> Option<Self> {
-        let ctx = aws_lc_rs::digest::Context::new(algorithm.aws()?);
         Some(Self {
             inner,
-            algorithm,
-            ctx,
+            hasher: Hasher::new(algorithm)?,
         })
     }
 
     /// The digest of everything read so far.
     pub fn finish(self) -> Digest {
-        Digest {
-            algorithm: self.algorithm,
-            hex: to_hex(self.ctx.finish().as_ref()),
-        }
+        self.hasher.finish()
     }
 }
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.ctx.update(buf.get(..n).unwrap_or_default());
+        self.hasher.update(buf.get(..n).unwrap_or_default());
         Ok(n)
     }
 }

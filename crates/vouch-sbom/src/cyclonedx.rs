@@ -21,7 +21,10 @@
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::io::{self, Seek, SeekFrom, Write};
 use std::ops::Range;
+
+use vouch_digest::{Algorithm, Hasher};
 
 use vouch_inventory::{Ecosystem, Kind, Package, PackageId, Scope, Source};
 
@@ -78,24 +81,189 @@ pub(crate) fn encode_derived(
     } = write(version, graph, &nil)?;
     let mut bytes = out.into_bytes();
     bytes.push(b'\n');
-    let skip = timestamp.unwrap_or(0..0);
-    let draft = (bytes.get(..skip.start), bytes.get(skip.end..));
-    // The skipped bytes must be `\n    "timestamp": "…",` and the slot the nil serial; both
-    // follow from the writing order above, and are checked so that a change of that order
-    // costs a second encoding, not a wrong identity.
-    let skipped_ok = skip.is_empty()
-        || (bytes.get(skip.start) == Some(&b'\n') && bytes.get(skip.end - 1) == Some(&b','));
-    let slot_ok = bytes.get(serial.clone()) == Some(model::NIL_UUID.as_bytes());
-    if let ((Some(head), Some(tail)), true, true) = (draft, skipped_ok, slot_ok) {
-        let uuid = model::uuid_from_parts(&[head, tail]);
-        if let Some(slot) = bytes.get_mut(serial)
-            && slot.len() == uuid.len()
-        {
-            slot.copy_from_slice(uuid.as_bytes());
-            return Ok(bytes);
-        }
+    if patch_serial(&mut bytes, &serial, timestamp.as_ref()) {
+        return Ok(bytes);
     }
     two_pass(version, graph, ctx)
+}
+
+/// Replaces the nil serial of a whole document written with it by the serial derived from
+/// the document without its timestamp member; `false` (nothing changed) when the document
+/// is not laid out as [`layout_ok`] expects.
+fn patch_serial(bytes: &mut [u8], serial: &Range<usize>, timestamp: Option<&Range<usize>>) -> bool {
+    if !layout_ok(bytes, serial, timestamp) {
+        return false;
+    }
+    let skip = timestamp.cloned().unwrap_or(0..0);
+    let (Some(head), Some(tail)) = (bytes.get(..skip.start), bytes.get(skip.end..)) else {
+        return false;
+    };
+    let uuid = model::uuid_from_parts(&[head, tail]);
+    match bytes.get_mut(serial.clone()) {
+        Some(slot) if slot.len() == uuid.len() => {
+            slot.copy_from_slice(uuid.as_bytes());
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Whether the start of a document holds the nil serial at `serial` and, when there is a
+/// timestamp, `\n    "timestamp": "…",` at `timestamp`. Both follow from the writing order of
+/// [`write_document`], and are checked so that a change of that order costs a second
+/// encoding, not a wrong identity.
+fn layout_ok(start: &[u8], serial: &Range<usize>, timestamp: Option<&Range<usize>>) -> bool {
+    let skipped_ok = match timestamp {
+        None => true,
+        Some(t) if t.is_empty() => true,
+        Some(t) => start.get(t.start) == Some(&b'\n') && start.get(t.end - 1) == Some(&b','),
+    };
+    skipped_ok && start.get(serial.clone()) == Some(model::NIL_UUID.as_bytes())
+}
+
+/// How many bytes a streamed document holds in memory before handing them on.
+pub(crate) const PIECE: usize = 64 * 1024;
+
+/// [`encode_derived`], writing the document to `w` in pieces of about [`PIECE`] bytes as it
+/// is produced, hashing each on the way, then writing the serial number over the nil one
+/// near the start. A document of any size then takes a fixed amount of memory.
+pub(crate) fn encode_derived_to<W: Write + Seek>(
+    version: CdxVersion,
+    graph: &Graph<'_>,
+    ctx: &Context<'_>,
+    w: &mut W,
+) -> Result<(), ToError> {
+    let nil = Context {
+        uuid: model::NIL_UUID,
+        ..*ctx
+    };
+    let Some(hasher) = Hasher::new(Algorithm::Sha256) else {
+        return write_whole(version, graph, ctx, w);
+    };
+    let base = w.stream_position().map_err(ToError::Io)?;
+    let mut stream = Stream {
+        w: &mut *w,
+        hasher,
+        started: false,
+    };
+    let mut out = JsonOut::with_capacity(PIECE + PIECE / 4);
+    let written = write_document(&mut out, version, graph, &nil, Some(&mut stream));
+    let Stream {
+        mut hasher,
+        started,
+        ..
+    } = stream;
+    let (serial, timestamp) = match written {
+        Ok(found) => found,
+        // Nothing has gone out yet: the first piece is checked before it does.
+        Err(WriteError::Layout) => return write_whole(version, graph, ctx, w),
+        Err(WriteError::Io(e)) => return Err(ToError::Io(e)),
+        Err(WriteError::Format) => return Err(ToError::Serialize(format_error())),
+    };
+    out.raw(b"\n");
+    if !started {
+        // The document is small enough to be still whole in memory.
+        let mut bytes = out.into_bytes();
+        if !patch_serial(&mut bytes, &serial, timestamp.as_ref()) {
+            return write_whole(version, graph, ctx, w);
+        }
+        return w.write_all(&bytes).map_err(ToError::Io);
+    }
+    hasher.update(out.pending());
+    out.take(|piece| w.write_all(piece)).map_err(ToError::Io)?;
+    let uuid = model::uuid_from_digest(Some(hasher.finish()));
+    if uuid.len() != serial.len() {
+        return Err(ToError::Serialize(
+            <serde_json::Error as serde::ser::Error>::custom(
+                "the derived serial number does not fit its placeholder",
+            ),
+        ));
+    }
+    (|| {
+        w.seek(SeekFrom::Start(base + serial.start as u64))?;
+        w.write_all(uuid.as_bytes())?;
+        w.seek(SeekFrom::End(0)).map(drop)
+    })()
+    .map_err(ToError::Io)
+}
+
+/// The document encoded in memory the plain way and written whole.
+fn write_whole<W: Write>(
+    version: CdxVersion,
+    graph: &Graph<'_>,
+    ctx: &Context<'_>,
+    w: &mut W,
+) -> Result<(), ToError> {
+    let bytes = two_pass(version, graph, ctx).map_err(ToError::Serialize)?;
+    w.write_all(&bytes).map_err(ToError::Io)
+}
+
+/// Why [`encode_derived_to`] failed.
+#[derive(Debug)]
+pub(crate) enum ToError {
+    Serialize(serde_json::Error),
+    Io(io::Error),
+}
+
+/// Why [`write_document`] stopped.
+enum WriteError {
+    /// A `Display` implementation (of a purl) failed.
+    Format,
+    /// Writing a piece out failed.
+    Io(io::Error),
+    /// The start of the document is not laid out as the derived serial needs; nothing has been
+    /// written out.
+    Layout,
+}
+
+impl From<fmt::Error> for WriteError {
+    fn from(_: fmt::Error) -> Self {
+        WriteError::Format
+    }
+}
+
+fn format_error() -> serde_json::Error {
+    <serde_json::Error as serde::ser::Error>::custom("a purl could not be formatted")
+}
+
+/// Where a streamed document goes, and the hash of what has gone there.
+struct Stream<'w> {
+    w: &'w mut dyn Write,
+    hasher: Hasher,
+    /// Whether a piece has gone out.
+    started: bool,
+}
+
+impl Stream<'_> {
+    /// Hands the pending bytes on once there are at least [`PIECE`] of them. The first piece is
+    /// checked and hashed without the timestamp member before it goes.
+    fn spill(
+        &mut self,
+        out: &mut JsonOut,
+        serial: &Range<usize>,
+        timestamp: Option<&Range<usize>>,
+    ) -> Result<(), WriteError> {
+        let piece = out.pending();
+        if piece.len() < PIECE {
+            return Ok(());
+        }
+        if self.started {
+            self.hasher.update(piece);
+        } else {
+            if !layout_ok(piece, serial, timestamp) {
+                return Err(WriteError::Layout);
+            }
+            let skip = timestamp.cloned().unwrap_or(0..0);
+            let (Some(head), Some(tail)) = (piece.get(..skip.start), piece.get(skip.end..)) else {
+                return Err(WriteError::Layout);
+            };
+            self.hasher.update(head);
+            self.hasher.update(tail);
+            self.started = true;
+        }
+        out.take(|piece| self.w.write_all(piece))
+            .map_err(WriteError::Io)
+    }
 }
 
 /// The plain way to a derived serial: encode the draft, hash it, encode again.
@@ -139,17 +307,27 @@ fn write(
     graph: &Graph<'_>,
     ctx: &Context<'_>,
 ) -> Result<Written, serde_json::Error> {
-    write_document(version, graph, ctx).map_err(|fmt::Error| {
-        <serde_json::Error as serde::ser::Error>::custom("a purl could not be formatted")
-    })
+    let mut out = JsonOut::with_capacity(capacity(graph));
+    match write_document(&mut out, version, graph, ctx, None) {
+        Ok((serial, timestamp)) => Ok(Written {
+            out,
+            serial,
+            timestamp,
+        }),
+        // Without a stream, nothing is written out or checked.
+        Err(WriteError::Format | WriteError::Io(_) | WriteError::Layout) => Err(format_error()),
+    }
 }
 
+/// Writes the document into `out`, handing pieces to `stream` as it goes when there is one;
+/// returns where the serial number's UUID and the timestamp member are.
 fn write_document(
+    out: &mut JsonOut,
     version: CdxVersion,
     graph: &Graph<'_>,
     ctx: &Context<'_>,
-) -> Result<Written, fmt::Error> {
-    let mut out = JsonOut::with_capacity(capacity(graph));
+    mut stream: Option<&mut Stream<'_>>,
+) -> Result<(Range<usize>, Option<Range<usize>>), WriteError> {
     out.begin_object();
     out.field("bomFormat", "CycloneDX");
     out.field("specVersion", version.as_str());
@@ -195,23 +373,25 @@ fn write_document(
     out.key("components");
     out.begin_array();
     for (id, pkg) in &graph.packages {
-        component(&mut out, version, graph, id, pkg)?;
+        component(out, version, graph, id, pkg)?;
+        if let Some(s) = stream.as_deref_mut() {
+            s.spill(out, &serial, timestamp.as_ref())?;
+        }
     }
     out.end_array();
 
     out.key("dependencies");
     out.begin_array();
-    dependency(&mut out, &subject_ref, &graph.subject_deps);
+    dependency(out, &subject_ref, &graph.subject_deps);
     for (id, _) in &graph.packages {
-        dependency(&mut out, &id.0, graph.deps(id));
+        dependency(out, &id.0, graph.deps(id));
+        if let Some(s) = stream.as_deref_mut() {
+            s.spill(out, &serial, timestamp.as_ref())?;
+        }
     }
     out.end_array();
     out.end_object();
-    Ok(Written {
-        out,
-        serial,
-        timestamp,
-    })
+    Ok((serial, timestamp))
 }
 
 /// A generous guess at the document's size, so that the buffer is allocated once: about a

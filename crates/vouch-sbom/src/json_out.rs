@@ -23,6 +23,8 @@ const NEWLINE_INDENT: &[u8; 63] =
 /// A JSON document being written, pretty-printed as serde_json's `PrettyFormatter` does.
 pub(crate) struct JsonOut {
     buf: Vec<u8>,
+    /// How many bytes were taken out of `buf` before it (see [`JsonOut::take`]).
+    taken: usize,
     /// One entry per open container, `true` for an array: in an array every value starts a
     /// new line, in an object the key has already done so.
     open: Vec<bool>,
@@ -36,6 +38,7 @@ impl JsonOut {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         JsonOut {
             buf: Vec::with_capacity(capacity),
+            taken: 0,
             open: Vec::with_capacity(8),
             empty: true,
         }
@@ -48,7 +51,26 @@ impl JsonOut {
 
     /// How many bytes have been written: a position callers can record to find a value again.
     pub(crate) fn len(&self) -> usize {
-        self.buf.len()
+        self.taken + self.buf.len()
+    }
+
+    /// The bytes written since the last [`JsonOut::take`] (all of them if none).
+    pub(crate) fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Hands the pending bytes to `f` and forgets them, keeping the buffer's memory for what
+    /// follows: a document written in pieces touches only that much memory.
+    pub(crate) fn take<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> R {
+        let r = f(&self.buf);
+        self.taken += self.buf.len();
+        self.buf.clear();
+        r
+    }
+
+    /// Writes raw bytes (a line break after the document).
+    pub(crate) fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
     }
 
     /// Starts an object, as a value (in an array, after a key, or the document itself).

@@ -137,6 +137,48 @@ pub enum EncodeError {
         #[source]
         source: serde_json::Error,
     },
+    /// Writing the document out failed.
+    #[error("cannot write the {format} document")]
+    Write {
+        /// The format being written.
+        format: SbomFormat,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// [`encode`], writing the document to `w` from its current position.
+///
+/// A CycloneDX document with a serial number derived from its content goes out in pieces
+/// while it is written, and the serial number is then written over the placeholder near the
+/// start (hence `Seek`; `w` is left at the end of the document): memory stays the same
+/// whatever the size of the document. The bytes are those [`encode`] returns. Other documents
+/// are encoded in memory and written whole.
+pub fn encode_to<W: std::io::Write + std::io::Seek>(
+    format: SbomFormat,
+    subject: &Subject,
+    inventory: &Inventory,
+    options: &Options,
+    w: &mut W,
+) -> Result<(), EncodeError> {
+    let write_error = |source| EncodeError::Write { format, source };
+    if let (SbomFormat::CycloneDxJson(v), None) = (format, &options.serial) {
+        let created = model::rfc3339(options.created)?;
+        let graph = model::Graph::new(subject, inventory);
+        let ctx = model::Context {
+            uuid: model::NIL_UUID,
+            created: &created,
+            tool_name: &options.tool_name,
+            tool_version: &options.tool_version,
+        };
+        return cyclonedx::encode_derived_to(v, &graph, &ctx, w).map_err(|e| match e {
+            cyclonedx::ToError::Serialize(source) => EncodeError::Serialize { format, source },
+            cyclonedx::ToError::Io(source) => write_error(source),
+        });
+    }
+    let bytes = encode(format, subject, inventory, options)?;
+    w.write_all(&bytes).map_err(write_error)
 }
 
 /// Writes `inventory`, as seen from `subject`, in `format`: pretty-printed JSON with a
@@ -241,5 +283,145 @@ mod derived_serial_tests {
             String::from_utf8(fast).unwrap(),
             String::from_utf8(slow).unwrap()
         );
+    }
+
+    /// An inventory of `n` packages in a chain, each with a digest and a licence.
+    fn chain(n: usize) -> Inventory {
+        let mut inv = Inventory::new();
+        let mut prev =
+            inv.add_root(Package::new(Ecosystem::Npm, "app").found_in("package-lock.json", None));
+        for i in 0..n {
+            let version = format!("1.0.{i}");
+            let mut lib = Package::new(Ecosystem::Npm, format!("lib-{i}")).version(&version);
+            lib.purl = PackageUrl::new("npm", &format!("lib-{i}"))
+                .and_then(|p| p.with_version(&version))
+                .ok();
+            lib.licenses.insert("MIT".to_owned());
+            let id = inv.add(lib.found_in("package-lock.json", Some(i as u32 + 10)));
+            inv.depend(&prev, &id);
+            prev = id;
+        }
+        inv
+    }
+
+    fn options(serial: Option<&str>) -> Options {
+        Options {
+            created: 1_700_000_000,
+            serial: serial.map(str::to_owned),
+            tool_name: "vouch".into(),
+            tool_version: "0.0.0".into(),
+        }
+    }
+
+    #[test]
+    fn streamed_documents_are_the_encoded_ones() {
+        let subject = Subject {
+            name: "demo".into(),
+            version: Some("1".into()),
+        };
+        let formats = [
+            SbomFormat::CycloneDxJson(CdxVersion::V1_6),
+            SbomFormat::CycloneDxJson(CdxVersion::V1_5),
+            SbomFormat::SpdxJson,
+        ];
+        // 0 and 3 packages stay under one piece; 2,000 take several (about 600 kB).
+        for n in [0, 3, 2000] {
+            let inv = chain(n);
+            for format in formats {
+                for serial in [None, Some("6ba7b810-9dad-11d1-80b4-00c04fd430c8")] {
+                    let opts = options(serial);
+                    let whole = encode(format, &subject, &inv, &opts).unwrap();
+                    let mut streamed = Full {
+                        inner: std::io::Cursor::new(Vec::new()),
+                        limit: usize::MAX,
+                        writes: 0,
+                    };
+                    encode_to(format, &subject, &inv, &opts, &mut streamed).unwrap();
+                    let Full { inner, writes, .. } = streamed;
+                    assert_eq!(inner.position(), whole.len() as u64, "{n} {format}");
+                    assert!(
+                        inner.into_inner() == whole,
+                        "{n} packages, {format}, serial {serial:?}"
+                    );
+                    // Only a CycloneDX document with a derived serial goes out in pieces (and
+                    // the serial last); the others are written whole.
+                    let pieces = matches!(format, SbomFormat::CycloneDxJson(_))
+                        && serial.is_none()
+                        && n == 2000;
+                    if pieces {
+                        assert!(whole.len() > 4 * cyclonedx::PIECE);
+                        assert!(writes > 4, "{writes} writes");
+                    } else {
+                        assert_eq!(writes, 1, "{n} {format} {serial:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_streamed_document_may_follow_other_bytes() {
+        let subject = Subject {
+            name: "demo".into(),
+            version: None,
+        };
+        let inv = chain(2000);
+        let format = SbomFormat::CycloneDxJson(CdxVersion::V1_6);
+        let mut expected = b"before".to_vec();
+        expected.extend(encode(format, &subject, &inv, &options(None)).unwrap());
+        let mut w = std::io::Cursor::new(b"before".to_vec());
+        w.set_position(6);
+        encode_to(format, &subject, &inv, &options(None), &mut w).unwrap();
+        assert_eq!(w.position(), expected.len() as u64);
+        assert!(w.into_inner() == expected);
+    }
+
+    /// Accepts `limit` bytes, then fails; counts the calls to `write`.
+    struct Full {
+        inner: std::io::Cursor<Vec<u8>>,
+        limit: usize,
+        writes: usize,
+    }
+
+    impl std::io::Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.inner.get_ref().len().saturating_add(buf.len()) > self.limit {
+                return Err(std::io::Error::other("disk full"));
+            }
+            self.writes += 1;
+            self.inner.write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl std::io::Seek for Full {
+        fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+            self.inner.seek(pos)
+        }
+    }
+
+    #[test]
+    fn a_failed_write_is_an_error_naming_the_format() {
+        let subject = Subject {
+            name: "demo".into(),
+            version: None,
+        };
+        let inv = chain(2000);
+        for limit in [0, 100_000] {
+            let mut w = Full {
+                inner: std::io::Cursor::new(Vec::new()),
+                limit,
+                writes: 0,
+            };
+            let format = SbomFormat::CycloneDxJson(CdxVersion::V1_6);
+            let err = encode_to(format, &subject, &inv, &options(None), &mut w).unwrap_err();
+            assert!(
+                matches!(&err, EncodeError::Write { format: f, source } if *f == format
+                    && source.to_string() == "disk full"),
+                "{err:?}"
+            );
+        }
     }
 }

@@ -204,7 +204,7 @@ pub(crate) fn uuid_from_parts(parts: &[&[u8]]) -> String {
     uuid_from_digest(hash_parts(Algorithm::Sha256, parts))
 }
 
-fn uuid_from_digest(digest: Option<Digest>) -> String {
+pub(crate) fn uuid_from_digest(digest: Option<Digest>) -> String {
     let mut bytes = digest
         .and_then(|d| vouch_digest::from_hex(d.hex()))
         .unwrap_or_default();

@@ -46,17 +46,23 @@ pub fn run(args: &SbomArgs) -> anyhow::Result<Status> {
         tool_name: "vouch".to_owned(),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let bytes = vouch_sbom::encode(format, &subject, &inventory, &options)
-        .context("cannot encode the SBOM")?;
     match &args.output {
-        Some(path) => output::write_atomic(path, &bytes)?,
-        None => output::write_stdout(&bytes)?,
+        // Straight into the file: a large document is not held whole in memory.
+        Some(path) => output::write_atomic_with(path, |f| {
+            vouch_sbom::encode_to(format, &subject, &inventory, &options, f)
+                .map_err(anyhow::Error::from)
+        })?,
+        None => {
+            let bytes = vouch_sbom::encode(format, &subject, &inventory, &options)
+                .context("cannot encode the SBOM")?;
+            output::write_stdout(&bytes)?;
+            std::mem::forget(bytes);
+        }
     }
     // The process ends once this returns. Freeing the inventory's allocations one by one (tens
     // of thousands for a large lockfile) took about 3% of a run, for memory the operating system
     // takes back at exit anyway.
     std::mem::forget(inventory);
-    std::mem::forget(bytes);
     Ok(Status::Success)
 }
 
