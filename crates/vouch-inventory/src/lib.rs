@@ -672,6 +672,103 @@ impl Inventory {
         }
     }
 
+    /// Attaches to `root` every library that no project reaches: first those nothing depends
+    /// on, then one member of each remaining dependency cycle, in identity order. For formats
+    /// that do not record which packages the project asked for (yarn classic, npm v1), or
+    /// record packages no project needs.
+    ///
+    /// One walk with one visited set: a set of reached packages that is closed under "depends
+    /// on" stays closed when a package and everything it reaches are added, so no package is
+    /// walked twice. The walk is over slot numbers, not identities.
+    pub fn attach_unreachable(&mut self, root: &PackageId) {
+        let r = self.intern(root);
+        let attach = {
+            let n = self.slots.len();
+            let mut has_parent = vec![false; n];
+            for &t in self.slots.iter().flat_map(|s| &s.deps) {
+                if let Some(h) = has_parent.get_mut(t as usize) {
+                    *h = true;
+                }
+            }
+            let orphans: Vec<u32> = (0..n as u32)
+                .filter(|&s| {
+                    self.is_library(s) && !has_parent.get(s as usize).copied().unwrap_or(true)
+                })
+                .collect();
+            let mut reached = vec![false; n];
+            let mut stack: Vec<u32> = Vec::new();
+            // Marks everything reachable from the stack; the orphans count as dependencies of
+            // `root`, to which they are attached.
+            let walk = |stack: &mut Vec<u32>, reached: &mut Vec<bool>| {
+                while let Some(s) = stack.pop() {
+                    if let Some(seen) = reached.get_mut(s as usize).filter(|seen| !**seen) {
+                        *seen = true;
+                        stack.extend_from_slice(self.slot_deps(s));
+                        if s == r {
+                            stack.extend_from_slice(&orphans);
+                        }
+                    }
+                }
+            };
+            for project in self.roots.iter().filter_map(|id| self.find(id)) {
+                stack.extend_from_slice(self.slot_deps(project));
+                if project == r {
+                    stack.extend_from_slice(&orphans);
+                }
+                walk(&mut stack, &mut reached);
+            }
+            let mut attach = orphans.clone();
+            for &s in &self.order().sorted {
+                if self.is_library(s) && !reached.get(s as usize).copied().unwrap_or(true) {
+                    attach.push(s);
+                    stack.push(s);
+                    walk(&mut stack, &mut reached);
+                }
+            }
+            attach
+        };
+        for s in attach {
+            self.depend_slots(r, s);
+        }
+    }
+
+    /// Marks as development dependencies the required libraries reachable from `dev` and not
+    /// from `prod`, following edges out of libraries only: for formats that record the split
+    /// only at the projects (pnpm 9, bun), whose own dependencies are listed in `prod` or `dev`.
+    pub fn mark_dev_only(&mut self, prod: &[PackageId], dev: &[PackageId]) {
+        let reach = |starts: &[PackageId]| -> Vec<bool> {
+            let mut seen = vec![false; self.slots.len()];
+            let mut stack: Vec<u32> = starts.iter().filter_map(|id| self.find(id)).collect();
+            while let Some(s) = stack.pop() {
+                if let Some(x) = seen.get_mut(s as usize).filter(|x| !**x) {
+                    *x = true;
+                    if self.is_library(s) {
+                        stack.extend_from_slice(self.slot_deps(s));
+                    }
+                }
+            }
+            seen
+        };
+        let from_prod = reach(prod);
+        let from_dev = reach(dev);
+        for ((slot, by_dev), by_prod) in self.slots.iter_mut().zip(from_dev).zip(from_prod) {
+            if let Some(p) = slot.package.as_mut().filter(|_| by_dev && !by_prod)
+                && p.kind == Kind::Library
+                && p.scope == Scope::Required
+            {
+                p.scope = Scope::Dev;
+            }
+        }
+    }
+
+    /// Whether slot `s` holds a library.
+    fn is_library(&self, s: u32) -> bool {
+        self.slots
+            .get(s as usize)
+            .and_then(|x| x.package.as_ref())
+            .is_some_and(|p| p.kind == Kind::Library)
+    }
+
     /// Removes packages (and their edges) for which `keep` returns false.
     pub fn retain(&mut self, mut keep: impl FnMut(&Package) -> bool) {
         for slot in &mut self.slots {

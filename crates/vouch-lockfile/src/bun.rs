@@ -15,18 +15,20 @@
 //! A dependency resolves as bun's hoisted `node_modules` does: the package's own path, then
 //! each parent path, then the top level. The binary `bun.lockb` is not read.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 use hashbrown::HashMap;
 use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Source};
 
 use crate::common;
 use crate::npm::{
-    KeyFinder, Ordered, Scalar, add_integrity, attach_unreachable, dir_name, git_fragment,
-    is_git_spec, is_hex_commit, mark_dev_only, npm_package, redact_url, root_purl, set_source,
-    source_from_resolved, split_spec,
+    KeyFinder, Names, Ordered, Scalar, Str, add_integrity, dir_name, git_fragment, is_git_spec,
+    is_hex_commit, npm_package, redact_url, root_purl, set_source, source_from_resolved,
+    split_spec,
 };
 use crate::{Input, ParseError, ParseErrorKind};
 
@@ -128,7 +130,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             ]
             .into_iter()
             .flatten()
-            .flat_map(|m| m.keys().map(String::as_str))
+            .flat_map(|m| m.0.iter().map(|n| &**n))
             .collect();
             package_deps.push((key, id, deps));
         }
@@ -173,7 +175,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             (&ws.dev_dependencies, true),
         ];
         for (group, is_dev) in groups {
-            for name in group.iter().flat_map(|m| m.keys()) {
+            for name in group.iter().flat_map(|m| m.0.iter().map(|n| &**n)) {
                 if let Some(to) = resolve(base, name) {
                     if is_dev {
                         dev.push(to.clone());
@@ -195,8 +197,8 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     for (from, to) in &edges {
         inv.depend(from, to);
     }
-    mark_dev_only(&mut inv, &prod, &dev);
-    attach_unreachable(&mut inv, &root);
+    inv.mark_dev_only(&prod, &dev);
+    inv.attach_unreachable(&root);
     Ok(inv)
 }
 
@@ -209,52 +211,104 @@ struct BunLock<'t> {
     #[serde(borrow)]
     lockfile_version: Option<Scalar<'t>>,
     #[serde(default, borrow)]
-    workspaces: Ordered<'t, Workspace>,
+    workspaces: Ordered<'t, Workspace<'t>>,
     #[serde(default, borrow)]
-    packages: Ordered<'t, Vec<Item>>,
+    packages: Ordered<'t, Vec<Item<'t>>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct Workspace {
+struct Workspace<'t> {
     name: Option<String>,
     version: Option<String>,
-    dependencies: Option<BTreeMap<String, String>>,
-    dev_dependencies: Option<BTreeMap<String, String>>,
-    optional_dependencies: Option<BTreeMap<String, String>>,
-    peer_dependencies: Option<BTreeMap<String, String>>,
+    #[serde(borrow)]
+    dependencies: Option<Names<'t>>,
+    #[serde(borrow)]
+    dev_dependencies: Option<Names<'t>>,
+    #[serde(borrow)]
+    optional_dependencies: Option<Names<'t>>,
+    #[serde(borrow)]
+    peer_dependencies: Option<Names<'t>>,
 }
 
-/// One element of a `packages` array.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Item {
-    Str(String),
-    Info(Info),
-    Other(IgnoredAny),
+/// One element of a `packages` array: a string, the object of dependencies, or anything else
+/// (ignored).
+enum Item<'t> {
+    Str(Str<'t>),
+    Info(Info<'t>),
+    Other,
+}
+
+// Read by the value's own type rather than `#[serde(untagged)]`, which buffers each element
+// and tries the variants in turn, building an error message for each that does not fit.
+impl<'de: 't, 't> Deserialize<'de> for Item<'t> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V_<'t>(PhantomData<&'t str>);
+        impl<'de: 't, 't> Visitor<'de> for V_<'t> {
+            type Value = Item<'t>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string, an object or another JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Item<'t>, E> {
+                Ok(Item::Str(Str(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Item<'t>, E> {
+                Ok(Item::Str(Str(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Item<'t>, E> {
+                Ok(Item::Str(Str(Cow::Owned(v))))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item<'t>, A::Error> {
+                Info::deserialize(de::value::MapAccessDeserializer::new(map)).map(Item::Info)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Item<'t>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Item::Other)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Item<'t>, E> {
+                Ok(Item::Other)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Item<'t>, E> {
+                Ok(Item::Other)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Item<'t>, E> {
+                Ok(Item::Other)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Item<'t>, E> {
+                Ok(Item::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Item<'t>, E> {
+                Ok(Item::Other)
+            }
+        }
+        d.deserialize_any(V_(PhantomData))
+    }
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-struct Info {
-    dependencies: Option<BTreeMap<String, String>>,
-    optional_dependencies: Option<BTreeMap<String, String>>,
-    peer_dependencies: Option<BTreeMap<String, String>>,
+struct Info<'t> {
+    #[serde(borrow)]
+    dependencies: Option<Names<'t>>,
+    #[serde(borrow)]
+    optional_dependencies: Option<Names<'t>>,
+    #[serde(borrow)]
+    peer_dependencies: Option<Names<'t>>,
 }
 
 #[allow(clippy::too_many_arguments)]
 fn bun_package<'a>(
     file: &str,
     key: &str,
-    items: &'a [Item],
+    items: &'a [Item<'_>],
     line: Option<u32>,
     ws_by_path: &HashMap<String, PackageId>,
     ws_by_name: &HashMap<String, PackageId>,
     root: &PackageId,
     inv: &mut Inventory,
-) -> Result<(PackageId, Option<&'a Info>), ParseError> {
+) -> Result<(PackageId, Option<&'a Info<'a>>), ParseError> {
     let ident = match items.first() {
-        Some(Item::Str(s)) => s.as_str(),
+        Some(Item::Str(s)) => &**s,
         _ => {
             return Err(ParseError::invalid(
                 file,
@@ -271,7 +325,7 @@ fn bun_package<'a>(
         .iter()
         .skip(1)
         .filter_map(|i| match i {
-            Item::Str(s) => Some(s.as_str()),
+            Item::Str(s) => Some(&**s),
             _ => None,
         })
         .collect();

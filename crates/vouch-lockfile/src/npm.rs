@@ -21,10 +21,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use vouch_inventory::{Digest, Ecosystem, Inventory, Kind, Package, PackageId, Scope, Source};
+use vouch_inventory::{Digest, Ecosystem, Inventory, Package, PackageId, Scope, Source};
 
 use crate::common::{self, MAX_ENTRIES};
 use crate::{Input, ParseError, ParseErrorKind};
@@ -71,7 +71,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             let root = tree.nodes.get("").map(|n| n.id.clone());
             let mut inv = tree.into_inventory();
             if let Some(root) = root {
-                attach_unreachable(&mut inv, &root);
+                inv.attach_unreachable(&root);
             }
             return Ok(inv);
         }
@@ -677,44 +677,6 @@ pub(crate) fn redact_url(url: &str) -> String {
     format!("{scheme}://{host}{tail}")
 }
 
-/// Marks as dev-only every library reachable only from the projects' dev dependencies, for
-/// formats that record the dev/prod split only at the projects (pnpm 9, bun). Edges out of
-/// projects are not followed: each project's own edges are in `prod` or `dev`.
-pub(crate) fn mark_dev_only(inv: &mut Inventory, prod: &[PackageId], dev: &[PackageId]) {
-    // The walks borrow identities from the inventory; only the packages to change are copied
-    // out (cloning every identity on both walks cost more than the walks).
-    fn reach<'i>(inv: &'i Inventory, starts: &'i [PackageId]) -> HashSet<&'i PackageId> {
-        let mut seen: HashSet<&PackageId> = HashSet::with_capacity(inv.len());
-        let mut queue: Vec<&PackageId> = starts.iter().collect();
-        while let Some(id) = queue.pop() {
-            if !seen.insert(id) {
-                continue;
-            }
-            if inv.get(id).is_some_and(|p| p.kind == Kind::Library) {
-                queue.extend(inv.dependencies(id));
-            }
-        }
-        seen
-    }
-    let dev_only: Vec<PackageId> = {
-        let prod_set = reach(inv, prod);
-        reach(inv, dev)
-            .into_iter()
-            .filter(|id| !prod_set.contains(id))
-            .filter(|id| {
-                inv.get(id)
-                    .is_some_and(|p| p.kind == Kind::Library && p.scope == Scope::Required)
-            })
-            .cloned()
-            .collect()
-    };
-    for id in dev_only {
-        if let Some(p) = inv.get_mut(&id) {
-            p.scope = Scope::Dev;
-        }
-    }
-}
-
 /// A map that keeps the file's order (serde maps into `BTreeMap` sort their keys, and the line
 /// finder needs entries in file order). Keys borrow from the text where the format lets them.
 pub(crate) struct Ordered<'t, V>(pub(crate) Vec<(Cow<'t, str>, V)>);
@@ -1057,69 +1019,6 @@ fn line_start_at_or_before(bytes: &[u8], pos: usize) -> usize {
         .get(..pos)
         .and_then(|before| before.iter().rposition(|b| *b == b'\n'))
         .map_or(0, |nl| nl + 1)
-}
-
-/// Attaches to `root` every library that no project reaches: first those nothing depends on,
-/// then one member of each remaining dependency cycle (in inventory order), for formats that do
-/// not record which packages the project asked for (yarn classic, npm v1).
-pub(crate) fn attach_unreachable(inv: &mut Inventory, root: &PackageId) {
-    let attach = unreachable_libraries(inv, root);
-    for id in &attach {
-        inv.depend(root, id);
-    }
-}
-
-/// The libraries [`attach_unreachable`] attaches to `root`, in the order it attaches them.
-///
-/// One walk with one visited set: a set of reached packages that is closed under "depends on"
-/// stays closed when a package and everything it reaches are added, so no package is walked
-/// twice (walking from each root and each newly attached library afresh costs a walk per
-/// library on large files).
-fn unreachable_libraries(inv: &Inventory, root: &PackageId) -> Vec<PackageId> {
-    let has_parent: HashSet<&PackageId> = inv.edges().map(|(_, to)| to).collect();
-    let orphans: Vec<&PackageId> = inv
-        .libraries()
-        .map(|(id, _)| id)
-        .filter(|id| !has_parent.contains(*id))
-        .collect();
-    let mut reached: HashSet<&PackageId> = HashSet::with_capacity(inv.len());
-    let mut stack: Vec<&PackageId> = Vec::new();
-    for r in inv.roots() {
-        stack.extend(inv.dependencies(r));
-        if r == root {
-            stack.extend(orphans.iter().copied());
-        }
-        walk(inv, root, &orphans, &mut reached, &mut stack);
-    }
-    let mut attach: Vec<&PackageId> = orphans.clone();
-    for (id, _) in inv.libraries() {
-        if !reached.contains(id) {
-            attach.push(id);
-            reached.insert(id);
-            stack.extend(inv.dependencies(id));
-            walk(inv, root, &orphans, &mut reached, &mut stack);
-        }
-    }
-    attach.into_iter().cloned().collect()
-}
-
-/// Marks everything reachable from the packages on `stack` (the orphans count as dependencies
-/// of `root`, to which they are attached before the walk).
-fn walk<'i>(
-    inv: &'i Inventory,
-    root: &PackageId,
-    orphans: &[&'i PackageId],
-    reached: &mut HashSet<&'i PackageId>,
-    stack: &mut Vec<&'i PackageId>,
-) {
-    while let Some(id) = stack.pop() {
-        if reached.insert(id) {
-            stack.extend(inv.dependencies(id));
-            if id == root {
-                stack.extend(orphans.iter().copied());
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -26,8 +26,8 @@ use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Scope, Source};
 
 use crate::common::Lines;
 use crate::npm::{
-    KeyFinder, Ordered, Scalar, Str, add_integrity, attach_unreachable, dir_name, mark_dev_only,
-    npm_package, root_purl, set_source, source_from_resolved, split_spec,
+    KeyFinder, Ordered, Scalar, Str, add_integrity, dir_name, npm_package, root_purl, set_source,
+    source_from_resolved, split_spec,
 };
 use crate::{Input, ParseError, ParseErrorKind};
 
@@ -253,10 +253,10 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         inv.depend(from, to);
     }
     if major >= 9 {
-        mark_dev_only(&mut inv, &prod_starts, &dev_starts);
+        inv.mark_dev_only(&prod_starts, &dev_starts);
     }
     if let Some(root) = root.or_else(|| inv.roots().iter().next().cloned()) {
-        attach_unreachable(&mut inv, &root);
+        inv.attach_unreachable(&root);
     }
     Ok(inv)
 }

@@ -22,8 +22,8 @@ use vouch_inventory::{Algorithm, Digest, Ecosystem, Inventory, Package, PackageI
 
 use crate::common::{self, Lines, MAX_ENTRIES};
 use crate::npm::{
-    KeyFinder, Ordered, Scalar, Str, add_integrity, attach_unreachable, is_git_spec, npm_package,
-    root_purl, set_source, source_from_resolved, split_spec, synthetic_root,
+    KeyFinder, Ordered, Scalar, Str, add_integrity, is_git_spec, npm_package, root_purl,
+    set_source, source_from_resolved, split_spec, synthetic_root,
 };
 use crate::{Input, ParseError, ParseErrorKind};
 
@@ -87,7 +87,7 @@ fn parse_classic(file: &str, text: &str) -> Result<Inventory, ParseError> {
         }
     }
     // Classic yarn.lock does not say which packages the project asked for.
-    attach_unreachable(&mut inv, &root);
+    inv.attach_unreachable(&root);
     Ok(inv)
 }
 
@@ -477,7 +477,7 @@ fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
             }
         }
     }
-    attach_unreachable(&mut inv, &top);
+    inv.attach_unreachable(&top);
     Ok(inv)
 }
 
