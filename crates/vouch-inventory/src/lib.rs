@@ -294,6 +294,12 @@ impl fmt::Display for PackageId {
     }
 }
 
+/// A package's place in the inventory that returned it, for readers that add edges by the
+/// thousand: an edge between handles costs no lookup of identities. A handle means nothing to
+/// another inventory, nor to this one after [`Inventory::extend`] has folded it elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Handle(u32);
+
 /// Packages, merged by identity, and the dependency edges between them.
 ///
 /// Inside, every identity the inventory has met (as a package or as the end of an edge) has a
@@ -470,16 +476,43 @@ impl Inventory {
 
     /// Adds a project package (the software a lockfile describes) and marks it a root. A
     /// package that is already a container or an operating system keeps its kind.
-    pub fn add_root(&mut self, mut package: Package) -> PackageId {
+    pub fn add_root(&mut self, package: Package) -> PackageId {
+        let h = self.add_root_handle(package);
+        self.id_of(h.0).clone()
+    }
+
+    /// [`Self::add`], returning a [`Handle`] instead of a copy of the identity.
+    pub fn add_handle(&mut self, package: Package) -> Handle {
+        Handle(self.add_slot(package))
+    }
+
+    /// [`Self::add_root`], returning a [`Handle`].
+    pub fn add_root_handle(&mut self, mut package: Package) -> Handle {
         if package.kind == Kind::Library {
             package.kind = Kind::Project;
         }
-        let id = self.add(package);
-        self.roots.insert(id.clone());
+        let s = self.add_slot(package);
+        let id = self.id_of(s).clone();
         if self.primary.is_none() {
             self.primary = Some(id.clone());
         }
-        id
+        self.roots.insert(id);
+        Handle(s)
+    }
+
+    /// The identity behind a handle this inventory returned.
+    pub fn handle_id(&self, handle: Handle) -> &PackageId {
+        self.id_of(handle.0)
+    }
+
+    /// Mutable access to the package behind a handle this inventory returned.
+    pub fn handle_mut(&mut self, handle: Handle) -> Option<&mut Package> {
+        self.slots.get_mut(handle.0 as usize)?.package.as_mut()
+    }
+
+    /// [`Self::depend`] between handles this inventory returned: no identity is looked up.
+    pub fn depend_handles(&mut self, from: Handle, to: Handle) {
+        self.depend_slots(from.0, to.0);
     }
 
     /// The first root added: the project a lockfile is about, as opposed to workspace members
@@ -873,6 +906,38 @@ mod tests {
             purl,
             ..Package::new(Ecosystem::Cargo, name).version(v)
         }
+    }
+
+    #[test]
+    fn handles_build_what_identities_build() {
+        let mut by_id = Inventory::new();
+        let app = by_id.add_root(Package::new(Ecosystem::Cargo, "app"));
+        let a = by_id.add(lib("a", "1.0.0"));
+        let b = by_id.add(lib("b", "2.0.0"));
+        // The same package again merges, and a self-edge is ignored.
+        let a2 = by_id.add(lib("a", "1.0.0"));
+        by_id.depend(&app, &a);
+        by_id.depend(&a, &b);
+        by_id.depend(&a2, &b);
+        by_id.depend(&b, &b);
+
+        let mut by_handle = Inventory::new();
+        let app_h = by_handle.add_root_handle(Package::new(Ecosystem::Cargo, "app"));
+        let a_h = by_handle.add_handle(lib("a", "1.0.0"));
+        let b_h = by_handle.add_handle(lib("b", "2.0.0"));
+        let a2_h = by_handle.add_handle(lib("a", "1.0.0"));
+        assert_eq!(a_h, a2_h);
+        by_handle.depend_handles(app_h, a_h);
+        by_handle.depend_handles(a_h, b_h);
+        by_handle.depend_handles(a2_h, b_h);
+        by_handle.depend_handles(b_h, b_h);
+
+        assert!(by_id == by_handle);
+        assert_eq!(by_handle.handle_id(a_h), &a);
+        assert_eq!(by_handle.primary_root(), Some(&app));
+        by_handle.handle_mut(b_h).unwrap().scope = Scope::Dev;
+        assert_eq!(by_handle.get(&b).unwrap().scope, Scope::Dev);
+        assert_eq!(by_handle.dependencies(&a).collect::<Vec<_>>(), [&b]);
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::marker::PhantomData;
 use hashbrown::HashMap;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Source};
+use vouch_inventory::{Ecosystem, Handle, Inventory, Package, Source};
 
 use crate::common;
 use crate::npm::{
@@ -66,8 +66,8 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     // Workspaces: the projects.
     let start = common::find_from(&text, "\"workspaces\"", 0).unwrap_or(0);
     let mut finder = KeyFinder::new(&text, start);
-    let mut ws_by_path: HashMap<String, PackageId> = HashMap::new();
-    let mut ws_by_name: HashMap<String, PackageId> = HashMap::new();
+    let mut ws_by_path: HashMap<String, Handle> = HashMap::new();
+    let mut ws_by_name: HashMap<String, Handle> = HashMap::new();
     let mut root = None;
     for (path, ws) in &lock.workspaces.0 {
         let line = finder.find_json(path, b'{');
@@ -84,11 +84,11 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                 path: path.to_string(),
             };
         }
-        let id = inv.add_root(project);
+        let id = inv.add_root_handle(project);
         if path.is_empty() {
-            root = Some(id.clone());
+            root = Some(id);
         }
-        ws_by_path.insert(path.to_string(), id.clone());
+        ws_by_path.insert(path.to_string(), id);
         ws_by_name.insert(name, id);
     }
     let root = match root {
@@ -96,8 +96,8 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         None => {
             let mut project = Package::new(Ecosystem::Npm, dir_name(file)).found_in(file, None);
             project.purl = root_purl(&project);
-            let id = inv.add_root(project);
-            ws_by_path.insert(String::new(), id.clone());
+            let id = inv.add_root_handle(project);
+            ws_by_path.insert(String::new(), id);
             id
         }
     };
@@ -105,8 +105,8 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     // Packages.
     let start = common::find_from(&text, "\"packages\"", 0).unwrap_or(0);
     let mut finder = KeyFinder::new(&text, start);
-    let mut nodes: HashMap<&str, PackageId> = HashMap::new();
-    let mut package_deps: Vec<(&str, PackageId, Vec<&str>)> = Vec::new();
+    let mut nodes: HashMap<&str, Handle> = HashMap::new();
+    let mut package_deps: Vec<(&str, Handle, Vec<&str>)> = Vec::new();
     for (key, items) in &lock.packages.0 {
         let line = finder.find_json(key, b'[');
         let at = |e: ParseError| e.at_line_opt(line);
@@ -117,11 +117,11 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             line,
             &ws_by_path,
             &ws_by_name,
-            &root,
+            root,
             &mut inv,
         )
         .map_err(at)?;
-        nodes.insert(key, id.clone());
+        nodes.insert(key, id);
         if let Some(info) = info {
             let deps = [
                 &info.dependencies,
@@ -139,7 +139,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     // The candidates are `<first k names of from>/<name>` for k from all of them down to none,
     // built in one buffer reused across calls.
     let mut candidate = String::new();
-    let mut resolve = |from: &str, name: &str| -> Option<&PackageId> {
+    let mut resolve = |from: &str, name: &str| -> Option<Handle> {
         let mut ends = name_ends(from);
         loop {
             candidate.clear();
@@ -148,18 +148,17 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                 candidate.push('/');
             }
             candidate.push_str(name);
-            if let Some(id) = nodes.get(candidate.as_str()) {
+            if let Some(&id) = nodes.get(candidate.as_str()) {
                 return Some(id);
             }
             ends.pop()?;
         }
     };
 
-    let mut edges: Vec<(&PackageId, &PackageId)> = Vec::new();
     let mut prod = Vec::new();
     let mut dev = Vec::new();
     for (path, ws) in &lock.workspaces.0 {
-        let Some(from) = ws_by_path.get(&**path) else {
+        let Some(&from) = ws_by_path.get(&**path) else {
             continue;
         };
         // Copies local to a workspace are keyed under the workspace's name.
@@ -177,12 +176,9 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         for (group, is_dev) in groups {
             for name in group.iter().flat_map(|m| m.0.iter().map(|n| &**n)) {
                 if let Some(to) = resolve(base, name) {
-                    if is_dev {
-                        dev.push(to.clone());
-                    } else {
-                        prod.push(to.clone());
-                    }
-                    edges.push((from, to));
+                    let starts = if is_dev { &mut dev } else { &mut prod };
+                    starts.push(inv.handle_id(to).clone());
+                    inv.depend_handles(from, to);
                 }
             }
         }
@@ -190,14 +186,12 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     for (key, from, deps) in &package_deps {
         for name in deps {
             if let Some(to) = resolve(key, name) {
-                edges.push((from, to));
+                inv.depend_handles(*from, to);
             }
         }
     }
-    for (from, to) in &edges {
-        inv.depend(from, to);
-    }
     inv.mark_dev_only(&prod, &dev);
+    let root = inv.handle_id(root).clone();
     inv.attach_unreachable(&root);
     Ok(inv)
 }
@@ -302,11 +296,11 @@ fn bun_package<'a>(
     key: &str,
     items: &'a [Item<'_>],
     line: Option<u32>,
-    ws_by_path: &HashMap<String, PackageId>,
-    ws_by_name: &HashMap<String, PackageId>,
-    root: &PackageId,
+    ws_by_path: &HashMap<String, Handle>,
+    ws_by_name: &HashMap<String, Handle>,
+    root: Handle,
     inv: &mut Inventory,
-) -> Result<(PackageId, Option<&'a Info<'a>>), ParseError> {
+) -> Result<(Handle, Option<&'a Info<'a>>), ParseError> {
     let ident = match items.first() {
         Some(Item::Str(s)) => &**s,
         _ => {
@@ -343,19 +337,19 @@ fn bun_package<'a>(
         // The workspace's own entry lists its dependencies; this one only places it.
         let path = path.trim_start_matches("./").trim_end_matches('/');
         let id = match ws_by_path.get(path).or_else(|| ws_by_name.get(name)) {
-            Some(id) => id.clone(),
+            Some(&id) => id,
             None => {
                 let mut project = Package::new(Ecosystem::Npm, name).found_in(file, line);
                 project.source = Source::Path {
                     path: path.to_owned(),
                 };
-                inv.add_root(project)
+                inv.add_root_handle(project)
             }
         };
         return Ok((id, None));
     }
     if reference == "root:" {
-        return Ok((root.clone(), None));
+        return Ok((root, None));
     }
     let local = reference
         .strip_prefix("file:")
@@ -373,7 +367,7 @@ fn bun_package<'a>(
         if let Some(i) = integrity {
             add_integrity(&mut project, i);
         }
-        return Ok((inv.add_root(project), info));
+        return Ok((inv.add_root_handle(project), info));
     }
 
     let mut p;
@@ -438,7 +432,7 @@ fn bun_package<'a>(
                 .insert("vouch:npm-alias".to_owned(), alias.to_owned());
         }
     }
-    Ok((inv.add(p), info))
+    Ok((inv.add_handle(p), info))
 }
 
 /// Splits an install path into package names: `a/@s/b/c` → `a`, `@s/b`, `c`.

@@ -24,7 +24,7 @@ use std::marker::PhantomData;
 use hashbrown::HashMap;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use vouch_inventory::{Digest, Ecosystem, Inventory, Package, PackageId, Scope, Source};
+use vouch_inventory::{Digest, Ecosystem, Handle, Inventory, Package, Scope, Source};
 
 use crate::common::{self, MAX_ENTRIES};
 use crate::{Input, ParseError, ParseErrorKind};
@@ -68,7 +68,10 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         _ => {
             read_v1(file, text, &lock, &mut tree)?;
             // v1 does not record the root's own dependencies.
-            let root = tree.nodes.get("").map(|n| n.id.clone());
+            let root = tree
+                .nodes
+                .get("")
+                .map(|n| tree.inv.handle_id(n.handle).clone());
             let mut inv = tree.into_inventory();
             if let Some(root) = root {
                 inv.attach_unreachable(&root);
@@ -153,7 +156,7 @@ struct V1Entry<'t> {
 /// Locations and names borrow from the parsed lockfile where it holds them (every v2 and v3
 /// key and dependency name); only v1's locations, which are built from the nesting, are owned.
 struct Node<'l> {
-    id: PackageId,
+    handle: Handle,
     deps: Vec<&'l str>,
 }
 
@@ -169,9 +172,9 @@ struct Tree<'l> {
 }
 
 impl<'l> Tree<'l> {
-    fn insert(&mut self, location: Cow<'l, str>, id: PackageId, deps: Vec<&'l str>) {
+    fn insert(&mut self, location: Cow<'l, str>, handle: Handle, deps: Vec<&'l str>) {
         self.order.push(location.clone());
-        self.nodes.insert(location, Node { id, deps });
+        self.nodes.insert(location, Node { handle, deps });
     }
 
     fn into_inventory(self) -> Inventory {
@@ -188,7 +191,7 @@ impl<'l> Tree<'l> {
             };
             for dep in &node.deps {
                 if let Some(target) = resolve(&nodes, &links, loc, dep, &mut candidate) {
-                    inv.depend(&node.id, &target.id);
+                    inv.depend_handles(node.handle, target.handle);
                 }
             }
         }
@@ -276,8 +279,8 @@ fn read_packages<'l>(
             root.purl = root_purl(&root);
             add_license(&mut root, &e.license);
             push(&e.dev_dependencies);
-            let id = tree.inv.add_root(root);
-            tree.insert(Cow::Borrowed(""), id, deps);
+            let handle = tree.inv.add_root_handle(root);
+            tree.insert(Cow::Borrowed(""), handle, deps);
             continue;
         }
         if e.link {
@@ -305,8 +308,8 @@ fn read_packages<'l>(
                 add_integrity(&mut project, integrity);
             }
             push(&e.dev_dependencies);
-            let id = tree.inv.add_root(project);
-            tree.insert(Cow::Borrowed(key), id, deps);
+            let handle = tree.inv.add_root_handle(project);
+            tree.insert(Cow::Borrowed(key), handle, deps);
             continue;
         };
         let name = e.name.as_deref().unwrap_or(path_name);
@@ -331,8 +334,8 @@ fn read_packages<'l>(
             p.properties
                 .insert("vouch:bundled".to_owned(), "true".to_owned());
         }
-        let id = tree.inv.add(p);
-        tree.insert(Cow::Borrowed(key), id, deps);
+        let handle = tree.inv.add_handle(p);
+        tree.insert(Cow::Borrowed(key), handle, deps);
     }
     Ok(())
 }
@@ -366,8 +369,8 @@ fn read_v1<'l>(
     let mut root = Package::new(Ecosystem::Npm, name).found_in(file, Some(1));
     root.version = lock.version.clone();
     root.purl = root_purl(&root);
-    let root_id = tree.inv.add_root(root);
-    tree.insert(Cow::Borrowed(""), root_id, Vec::new());
+    let root = tree.inv.add_root_handle(root);
+    tree.insert(Cow::Borrowed(""), root, Vec::new());
     let Some(deps) = &lock.dependencies else {
         return Ok(());
     };
@@ -408,13 +411,13 @@ fn walk_v1<'l>(
         } else {
             Scope::Required
         };
-        let id = if let Some(path) = version.strip_prefix("file:") {
+        let handle = if let Some(path) = version.strip_prefix("file:") {
             let mut project = Package::new(Ecosystem::Npm, name.clone()).found_in(file, line);
             project.source = Source::Path {
                 path: path.to_owned(),
             };
             project.scope = scope;
-            tree.inv.add_root(project)
+            tree.inv.add_root_handle(project)
         } else {
             let (real, version, spec) = match version.strip_prefix("npm:").and_then(split_spec) {
                 Some((real, v)) => (real, Some(v), None),
@@ -439,9 +442,9 @@ fn walk_v1<'l>(
                 p.properties
                     .insert("vouch:bundled".to_owned(), "true".to_owned());
             }
-            tree.inv.add(p)
+            tree.inv.add_handle(p)
         };
-        tree.insert(Cow::Owned(location.clone()), id, requires);
+        tree.insert(Cow::Owned(location.clone()), handle, requires);
         if let Some(children) = &e.dependencies {
             walk_v1(file, finder, children, &location, tree, count)?;
         }

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use hashbrown::HashMap;
 use serde::Deserialize;
-use vouch_inventory::{Ecosystem, Inventory, Package, PackageId, Scope, Source};
+use vouch_inventory::{Ecosystem, Handle, Inventory, Package, Scope, Source};
 
 use crate::common::Lines;
 use crate::npm::{
@@ -73,12 +73,12 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let mut inv = Inventory::new();
     // Every key (as written and without its peer suffix) → package. The keys borrow from the
     // parsed lockfile.
-    let mut keys: HashMap<&str, PackageId> = HashMap::new();
+    let mut keys: HashMap<&str, Handle> = HashMap::new();
 
     // Packages.
     let start = find_section(doc_text, "packages").map_or(doc_start, |o| o + doc_start);
     let mut finder = KeyFinder::new(text, start);
-    let mut package_edges: Vec<(PackageId, &Pkg)> = Vec::new();
+    let mut package_edges: Vec<(Handle, &Pkg<'_>)> = Vec::new();
     let empty = Pkg::default();
     for (key, pkg) in &packages.0 {
         let pkg = pkg.as_ref().unwrap_or(&empty);
@@ -87,30 +87,29 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             Some(l) => e.at_line(l as usize),
             None => e,
         })?;
-        keys.insert(key, id.clone());
-        keys.entry(strip_peers(key, major))
-            .or_insert_with(|| id.clone());
+        keys.insert(key, id);
+        keys.entry(strip_peers(key, major)).or_insert(id);
         if major < 9 {
             package_edges.push((id, pkg));
         }
     }
 
     // Snapshots (9.x): peer-resolved variants of the packages, with their dependencies.
-    let mut snapshot_edges: Vec<(PackageId, &Snapshot)> = Vec::new();
+    let mut snapshot_edges: Vec<(Handle, &Snapshot<'_>)> = Vec::new();
     let empty_snapshot = Snapshot::default();
     for (key, snap) in &snapshots.0 {
         let snap = snap.as_ref().unwrap_or(&empty_snapshot);
         let base = strip_peers(key, major);
         let id = match keys.get(base) {
-            Some(id) => id.clone(),
+            Some(&id) => id,
             None => {
                 // A snapshot without package metadata: still a package.
                 let id = add_package(file, base, &empty, major, None, &mut inv)?;
-                keys.insert(base, id.clone());
+                keys.insert(base, id);
                 id
             }
         };
-        if let Some(p) = inv.get_mut(&id) {
+        if let Some(p) = inv.handle_mut(id) {
             if snap.optional && p.scope == Scope::Required {
                 p.scope = Scope::Optional;
             }
@@ -119,7 +118,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                     .insert("vouch:patched".to_owned(), "true".to_owned());
             }
         }
-        keys.insert(key, id.clone());
+        keys.insert(key, id);
         snapshot_edges.push((id, snap));
     }
 
@@ -144,7 +143,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     }
     let start = find_section(doc_text, "importers").map_or(doc_start, |o| o + doc_start);
     let mut finder = KeyFinder::new(text, start);
-    let mut importer_ids: HashMap<String, PackageId> = HashMap::new();
+    let mut importer_ids: HashMap<String, Handle> = HashMap::new();
     let mut root = None;
     for (path, _) in &importers {
         let line = if has_importers {
@@ -164,24 +163,23 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         project.source = Source::Path {
             path: path.to_string(),
         };
-        let id = inv.add_root(project);
+        let id = inv.add_root_handle(project);
         if path == "." {
-            root = Some(id.clone());
+            root = Some(id);
         }
         importer_ids.insert(path.to_string(), id);
     }
 
     // Candidate keys are built in one buffer, reused: a lockfile has tens of thousands of
-    // dependency references. What is found is borrowed from the maps, so an edge costs no copy
-    // of either identity.
+    // dependency references. Edges join handles, so an edge costs no lookup of identities.
     let mut candidate = String::new();
     let mut resolve = |name: &str, reference: &str, from_importer: Option<&str>| {
         if let Some(target) = reference.strip_prefix("link:") {
             let base = from_importer?;
-            return importer_ids.get(&join_path(base, target));
+            return importer_ids.get(&join_path(base, target)).copied();
         }
         // `reference`, `name@reference`, `/name@reference`, `/name/reference`, `/reference`.
-        if let Some(id) = keys.get(reference) {
+        if let Some(&id) = keys.get(reference) {
             return Some(id);
         }
         let forms: [(&str, &str, &str); 4] = [
@@ -196,15 +194,14 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             candidate.push_str(name);
             candidate.push_str(separator);
             candidate.push_str(reference);
-            keys.get(candidate.as_str())
+            keys.get(candidate.as_str()).copied()
         })
     };
 
-    let mut edges: Vec<(&PackageId, &PackageId)> = Vec::new();
     let mut prod_starts = Vec::new();
     let mut dev_starts = Vec::new();
     for (path, imp) in &importers {
-        let Some(from) = importer_ids.get(path.as_ref()) else {
+        let Some(&from) = importer_ids.get(path.as_ref()) else {
             continue;
         };
         let groups = [
@@ -215,12 +212,13 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         for (group, dev) in groups {
             for (name, dep) in group.iter().flat_map(|g| g.0.iter()) {
                 if let Some(to) = resolve(name, dep.version(), Some(path)) {
-                    if dev {
-                        dev_starts.push(to.clone());
+                    let starts = if dev {
+                        &mut dev_starts
                     } else {
-                        prod_starts.push(to.clone());
-                    }
-                    edges.push((from, to));
+                        &mut prod_starts
+                    };
+                    starts.push(inv.handle_id(to).clone());
+                    inv.depend_handles(from, to);
                 }
             }
         }
@@ -233,7 +231,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             .flatten()
         {
             if let Some(to) = resolve(name, &v.0, None) {
-                edges.push((from, to));
+                inv.depend_handles(*from, to);
             }
         }
     }
@@ -245,16 +243,14 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             .flatten()
         {
             if let Some(to) = resolve(name, &v.0, None) {
-                edges.push((from, to));
+                inv.depend_handles(*from, to);
             }
         }
-    }
-    for (from, to) in edges {
-        inv.depend(from, to);
     }
     if major >= 9 {
         inv.mark_dev_only(&prod_starts, &dev_starts);
     }
+    let root = root.map(|h| inv.handle_id(h).clone());
     if let Some(root) = root.or_else(|| inv.roots().iter().next().cloned()) {
         inv.attach_unreachable(&root);
     }
@@ -573,11 +569,11 @@ fn parse_key(key: &str, major: u32) -> Option<KeyParts> {
 fn add_package(
     file: &str,
     key: &str,
-    pkg: &Pkg,
+    pkg: &Pkg<'_>,
     major: u32,
     line: Option<u32>,
     inv: &mut Inventory,
-) -> Result<PackageId, ParseError> {
+) -> Result<Handle, ParseError> {
     let parts = parse_key(key, major)
         .ok_or_else(|| ParseError::invalid(file, "packages key", "a dependency path", key))?;
     let res = pkg.resolution.as_ref();
@@ -604,7 +600,7 @@ fn add_package(
         project.version = version;
         project.purl = root_purl(&project);
         project.source = Source::Path { path };
-        return Ok(inv.add_root(project));
+        return Ok(inv.add_root_handle(project));
     }
     let mut p = npm_package(&name, version.as_deref(), file, line);
     let integrity = res.and_then(|r| r.integrity.as_deref());
@@ -639,7 +635,7 @@ fn add_package(
         p.properties
             .insert("vouch:patched".to_owned(), "true".to_owned());
     }
-    Ok(inv.add(p))
+    Ok(inv.add_handle(p))
 }
 
 #[cfg(test)]
