@@ -18,7 +18,7 @@ use std::borrow::Cow;
 
 use hashbrown::HashMap;
 use serde::Deserialize;
-use vouch_inventory::{Algorithm, Digest, Ecosystem, Inventory, Package, PackageId, Source};
+use vouch_inventory::{Algorithm, Digest, Ecosystem, Handle, Inventory, Package, Source};
 
 use crate::common::{self, Lines, MAX_ENTRIES};
 use crate::npm::{
@@ -82,7 +82,7 @@ fn parse_classic(file: &str, text: &str) -> Result<Inventory, ParseError> {
                 .get(descriptor.as_str())
                 .and_then(|&i| ids.get(i))
             {
-                inv.depend(id, to);
+                inv.depend_handles(*id, *to);
             }
         }
     }
@@ -91,11 +91,7 @@ fn parse_classic(file: &str, text: &str) -> Result<Inventory, ParseError> {
     Ok(inv)
 }
 
-fn classic_package(
-    file: &str,
-    b: &Block<'_>,
-    inv: &mut Inventory,
-) -> Result<PackageId, ParseError> {
+fn classic_package(file: &str, b: &Block<'_>, inv: &mut Inventory) -> Result<Handle, ParseError> {
     let first = b.descriptors.first().map_or("", |d| d.as_ref());
     let context = || format!("package `{first}`");
     let (desc_name, _) = split_spec(first).ok_or_else(|| {
@@ -126,7 +122,7 @@ fn classic_package(
         project.source = Source::Path {
             path: path.to_owned(),
         };
-        return Ok(inv.add_root(project));
+        return Ok(inv.add_root_handle(project));
     }
     let mut p = npm_package(name, Some(version), file, line);
     if alias_target.is_some() && desc_name != name {
@@ -156,7 +152,7 @@ fn classic_package(
     if let Some(integrity) = b.integrity.as_deref() {
         add_integrity(&mut p, integrity);
     }
-    Ok(inv.add(p))
+    Ok(inv.add_handle(p))
 }
 
 /// Reads the classic syntax into blocks: descriptors at column 0, fields at 2, dependency maps
@@ -401,8 +397,8 @@ fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
     let lines = Lines::new(text);
     let mut finder = KeyFinder::new(text, 0);
     let mut inv = Inventory::new();
-    let mut by_descriptor: HashMap<String, PackageId> = HashMap::new();
-    let mut nodes: Vec<(PackageId, &BerryEntry<'_>)> = Vec::new();
+    let mut by_descriptor: HashMap<String, Handle> = HashMap::new();
+    let mut nodes: Vec<(Handle, &BerryEntry<'_>)> = Vec::new();
     let mut cache_key = None;
     let mut top = None;
     for (key, e) in &entries.0 {
@@ -439,24 +435,26 @@ fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
         )
         .map_err(|err| err.at_line(line_usize))?;
         for d in key.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-            by_descriptor.insert(d.to_owned(), id.clone());
+            by_descriptor.insert(d.to_owned(), id);
             // Relative portals and links are keyed with the `::locator=` of the workspace that
             // asked for them; dependents write the bare descriptor.
             if let Some((bare, _)) = d.split_once("::") {
-                by_descriptor
-                    .entry(bare.to_owned())
-                    .or_insert_with(|| id.clone());
+                by_descriptor.entry(bare.to_owned()).or_insert(id);
             }
         }
         if resolution.ends_with("@workspace:.") {
-            top = Some(id.clone());
+            top = Some(id);
         }
         nodes.push((id, e));
     }
-    let top = match top.or_else(|| inv.roots().iter().next().cloned()) {
+    let top = match top.map(|h| inv.handle_id(h).clone()) {
         Some(top) => top,
-        None => inv.add_root(synthetic_root(file)),
+        None => match inv.roots().iter().next().cloned() {
+            Some(top) => top,
+            None => inv.add_root(synthetic_root(file)),
+        },
     };
+    let mut descriptor = String::new();
     for (id, e) in &nodes {
         let deps = e
             .dependencies
@@ -465,15 +463,21 @@ fn parse_berry(file: &str, text: &str) -> Result<Inventory, ParseError> {
             .flatten();
         for (name, range) in deps {
             let range = range.as_str();
-            let exact = format!("{name}@{range}");
-            let to = by_descriptor.get(&exact).or_else(|| {
-                // Older berry files write bare ranges; yarn reads them as `npm:` ranges.
-                (!range.contains(':'))
-                    .then(|| by_descriptor.get(&format!("{name}@npm:{range}")))
-                    .flatten()
-            });
+            descriptor.clear();
+            descriptor.push_str(name);
+            descriptor.push('@');
+            let at = descriptor.len();
+            descriptor.push_str(range);
+            let mut to = by_descriptor.get(descriptor.as_str()).copied();
+            // Older berry files write bare ranges; yarn reads them as `npm:` ranges.
+            if to.is_none() && !range.contains(':') {
+                descriptor.truncate(at);
+                descriptor.push_str("npm:");
+                descriptor.push_str(range);
+                to = by_descriptor.get(descriptor.as_str()).copied();
+            }
             if let Some(to) = to {
-                inv.depend(id, to);
+                inv.depend_handles(*id, to);
             }
         }
     }
@@ -489,7 +493,7 @@ fn berry_package(
     line: Option<u32>,
     cache_key: Option<&str>,
     inv: &mut Inventory,
-) -> Result<PackageId, ParseError> {
+) -> Result<Handle, ParseError> {
     let (name, reference) = split_spec(resolution)
         .ok_or_else(|| ParseError::invalid(file, "resolution", "`name@reference`", resolution))?;
     // The `version` field, or the version of an `npm:` reference when it is missing.
@@ -528,7 +532,7 @@ fn berry_package(
         };
         // Workspaces (`linkType: soft`), portals, links and `file:` folders are all part of
         // the project; `workspace:.` is the top-level one.
-        return Ok(inv.add_root(project));
+        return Ok(inv.add_root_handle(project));
     }
     // Without a `version` field, the version of an `npm:` reference.
     let version = version.or_else(|| reference.strip_prefix("npm:"));
@@ -576,7 +580,7 @@ fn berry_package(
         p.properties
             .insert("vouch:yarn-conditions".to_owned(), conditions.to_string());
     }
-    Ok(inv.add(p))
+    Ok(inv.add_handle(p))
 }
 
 #[cfg(test)]
