@@ -44,7 +44,7 @@ impl JsonOut {
         }
     }
 
-    /// The bytes written so far.
+    /// The bytes written since the last [`JsonOut::take`] (all of them if none).
     pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.buf
     }
