@@ -317,25 +317,21 @@ impl Hasher {
 
 /// Hashes a stream in 256 KiB chunks, so memory stays constant whatever its length.
 pub fn hash_reader<R: Read>(algorithm: Algorithm, mut reader: R) -> std::io::Result<Digest> {
-    let alg = algorithm.aws().ok_or_else(|| {
+    let mut hasher = Hasher::new(algorithm).ok_or_else(|| {
         std::io::Error::new(
             std::io::ErrorKind::Unsupported,
             format!("vouch does not compute {algorithm} digests"),
         )
     })?;
-    let mut ctx = aws_lc_rs::digest::Context::new(alg);
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         let n = reader.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        ctx.update(buf.get(..n).unwrap_or_default());
+        hasher.update(buf.get(..n).unwrap_or_default());
     }
-    Ok(Digest {
-        algorithm,
-        hex: to_hex(ctx.finish().as_ref()),
-    })
+    Ok(hasher.finish())
 }
 
 /// A random (version 4) UUID from the system's secure random source, for callers that ask

@@ -785,7 +785,7 @@ impl std::ops::Deref for Str<'_> {
     }
 }
 
-/// The visitor of [`Str`], also used for map keys and licence names.
+/// The visitor of [`Str`].
 struct StrVisitor<'t>(PhantomData<&'t str>);
 
 impl<'de: 't, 't> Visitor<'de> for StrVisitor<'t> {
