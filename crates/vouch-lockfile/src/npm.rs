@@ -776,6 +776,7 @@ impl Scalar<'_> {
 }
 
 /// A string value, borrowed from the text unless the format had to unescape it.
+#[derive(PartialEq, Eq)]
 pub(crate) struct Str<'t>(pub(crate) Cow<'t, str>);
 
 impl std::ops::Deref for Str<'_> {

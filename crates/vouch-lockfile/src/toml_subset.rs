@@ -38,7 +38,9 @@ const INDEX_FROM: usize = 16;
 const RESERVED_KEY_PREFIX: &str = "$__toml_private";
 
 /// Deserialises `text` through the fast path, or `None` to fall back to the `toml` crate.
-pub(crate) fn from_str<T: de::DeserializeOwned>(text: &str) -> Option<T> {
+/// Strings that need no unescaping are lent from `text` (`visit_borrowed_str`), so a type
+/// that borrows them copies nothing.
+pub(crate) fn from_str<'t, T: de::Deserialize<'t>>(text: &'t str) -> Option<T> {
     let root = document(text)?;
     T::deserialize(&root).ok()
 }
@@ -622,8 +624,10 @@ impl<'de> Deserializer<'de> for &Value<'de> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Fallback> {
         match self {
-            // `visit_str`, not `visit_borrowed_str`, as the `toml` crate does.
-            Value::String(s) => visitor.visit_str(s),
+            // A type that takes `String` copies either way, as it does from the `toml` crate;
+            // one that can borrow does so where the text holds the string as it is.
+            Value::String(Cow::Borrowed(s)) => visitor.visit_borrowed_str(s),
+            Value::String(Cow::Owned(s)) => visitor.visit_str(s),
             Value::Integer(n) => visitor.visit_i64(*n),
             Value::Boolean(b) => visitor.visit_bool(*b),
             Value::Array(items) => visitor.visit_seq(Items { iter: items.iter() }),
@@ -807,6 +811,35 @@ mod tests {
         let many_tables: String = (0..100).map(|i| format!("[t{i}]\nx = 1\n")).collect();
         agrees(&many_tables);
         declines(&format!("{many_tables}[t7]\n"));
+    }
+
+    #[test]
+    fn lends_strings_that_need_no_unescaping() {
+        use crate::npm::Str;
+        #[derive(Deserialize)]
+        struct Pair<'t> {
+            #[serde(borrow)]
+            plain: Str<'t>,
+            #[serde(borrow)]
+            escaped: Str<'t>,
+            #[serde(borrow)]
+            literal: Vec<Str<'t>>,
+        }
+        let text = "plain = \"sha256:ab\"\nescaped = \"a\\u00e9\"\nliteral = ['x\\y']\n";
+        let fast: Pair<'_> = from_str(text).unwrap();
+        assert!(matches!(fast.plain.0, Cow::Borrowed("sha256:ab")));
+        assert!(matches!(&fast.escaped.0, Cow::Owned(s) if s == "a\u{e9}"));
+        assert!(matches!(
+            fast.literal.first(),
+            Some(Str(Cow::Borrowed("x\\y")))
+        ));
+        // The same type reads through the `toml` crate, the fallback, with the same values.
+        let slow: Pair<'_> = toml::from_str(text).unwrap();
+        assert_eq!(
+            (&*slow.plain, &*slow.escaped),
+            (&*fast.plain, &*fast.escaped)
+        );
+        assert!(slow.literal.iter().map(|s| &**s).eq(["x\\y"]));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use vouch_inventory::{Inventory, Kind, PackageId, Scope, Source};
 
 use crate::common::{self};
+use crate::npm::Str;
 use crate::requirements::{
     add_hash, normalize, package_header_lines, pypi_package, set_git, set_registry, set_url,
     split_rev, synthetic_root,
@@ -109,7 +110,9 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
                     .or(s.directory.as_ref())
                     .or(s.path.as_ref())
                 {
-                    pkg.source = Source::Path { path: path.clone() };
+                    pkg.source = Source::Path {
+                        path: (**path).to_owned(),
+                    };
                 }
                 if s.editable.is_some() {
                     pkg.properties
@@ -300,10 +303,10 @@ fn split_uv_git(git: &str) -> (&str, Option<&str>, Option<&str>) {
 }
 
 #[derive(Deserialize)]
-struct Lock {
+struct Lock<'t> {
     version: Option<i64>,
-    #[serde(default)]
-    package: Vec<Entry>,
+    #[serde(default, borrow)]
+    package: Vec<Entry<'t>>,
     manifest: Option<Manifest>,
 }
 
@@ -313,44 +316,60 @@ struct Manifest {
     members: Vec<String>,
 }
 
+// Strings are borrowed from the text where it holds them as they are: a lockfile of a large
+// workspace names about a thousand wheel digests.
 #[derive(Deserialize)]
-struct Entry {
-    name: Option<String>,
-    version: Option<String>,
-    source: Option<UvSource>,
-    #[serde(default)]
-    dependencies: Vec<Dep>,
-    #[serde(default, rename = "optional-dependencies")]
-    optional_dependencies: BTreeMap<String, Vec<Dep>>,
-    #[serde(default, rename = "dev-dependencies")]
-    dev_dependencies: BTreeMap<String, Vec<Dep>>,
-    sdist: Option<Dist>,
-    #[serde(default)]
-    wheels: Vec<Dist>,
+struct Entry<'t> {
+    #[serde(borrow)]
+    name: Option<Str<'t>>,
+    #[serde(borrow)]
+    version: Option<Str<'t>>,
+    #[serde(borrow)]
+    source: Option<UvSource<'t>>,
+    #[serde(default, borrow)]
+    dependencies: Vec<Dep<'t>>,
+    #[serde(default, borrow, rename = "optional-dependencies")]
+    optional_dependencies: BTreeMap<String, Vec<Dep<'t>>>,
+    #[serde(default, borrow, rename = "dev-dependencies")]
+    dev_dependencies: BTreeMap<String, Vec<Dep<'t>>>,
+    #[serde(borrow)]
+    sdist: Option<Dist<'t>>,
+    #[serde(default, borrow)]
+    wheels: Vec<Dist<'t>>,
 }
 
 #[derive(Deserialize, PartialEq, Eq)]
-struct UvSource {
-    registry: Option<String>,
-    git: Option<String>,
-    url: Option<String>,
-    path: Option<String>,
-    directory: Option<String>,
-    editable: Option<String>,
-    #[serde(rename = "virtual")]
-    is_virtual: Option<String>,
+struct UvSource<'t> {
+    #[serde(borrow)]
+    registry: Option<Str<'t>>,
+    #[serde(borrow)]
+    git: Option<Str<'t>>,
+    #[serde(borrow)]
+    url: Option<Str<'t>>,
+    #[serde(borrow)]
+    path: Option<Str<'t>>,
+    #[serde(borrow)]
+    directory: Option<Str<'t>>,
+    #[serde(borrow)]
+    editable: Option<Str<'t>>,
+    #[serde(borrow, rename = "virtual")]
+    is_virtual: Option<Str<'t>>,
 }
 
 #[derive(Deserialize)]
-struct Dep {
-    name: String,
-    version: Option<String>,
-    source: Option<UvSource>,
+struct Dep<'t> {
+    #[serde(borrow)]
+    name: Str<'t>,
+    #[serde(borrow)]
+    version: Option<Str<'t>>,
+    #[serde(borrow)]
+    source: Option<UvSource<'t>>,
     #[serde(default)]
     extra: Vec<String>,
 }
 
 #[derive(Deserialize)]
-struct Dist {
-    hash: Option<String>,
+struct Dist<'t> {
+    #[serde(borrow)]
+    hash: Option<Str<'t>>,
 }
