@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
 use vouch_inventory::{Ecosystem, Package, PackageUrl};
 
 use crate::{MAX_LOCKFILE_BYTES, ParseError, ParseErrorKind};
@@ -93,7 +92,10 @@ pub(crate) fn json<'t, T: serde::Deserialize<'t>>(
 }
 
 /// Parses TOML, mapping errors to the file with line and column.
-pub(crate) fn toml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, ParseError> {
+pub(crate) fn toml<'t, T: serde::Deserialize<'t>>(
+    file: &str,
+    text: &'t str,
+) -> Result<T, ParseError> {
     if let Some(value) = crate::toml_subset::from_str(text) {
         return Ok(value);
     }
@@ -224,19 +226,10 @@ pub(crate) fn npm_name(name: &str) -> (Option<&str>, &str) {
 
 /// Reads a file, refusing more than [`MAX_LOCKFILE_BYTES`].
 pub(crate) fn read_limited(path: &Path, display: &str) -> Result<Vec<u8>, ParseError> {
-    use std::io::Read;
-    let file = fs_err::File::open(path)
-        .map_err(|e| ParseError::new(display, ParseErrorKind::Io(io_reason(&e))))?;
-    // Sized from the file's length, so the text is read in one go into memory touched once,
-    // not through a dozen doubling copies; the limit still holds if the file grows meanwhile.
-    let expected = file
-        .metadata()
-        .map_or(0, |m| m.len())
-        .min(MAX_LOCKFILE_BYTES);
-    let mut bytes = Vec::with_capacity(usize::try_from(expected).unwrap_or(0).saturating_add(1));
-    file.take(MAX_LOCKFILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| ParseError::new(display, ParseErrorKind::Io(io_reason(&e))))?;
+    let io = |e: std::io::Error| ParseError::new(display, ParseErrorKind::Io(io_reason(&e)));
+    let mut file = fs_err::File::open(path).map_err(io)?;
+    let expected = file.metadata().map_or(0, |m| m.len());
+    let bytes = read_up_to(&mut file, expected, MAX_LOCKFILE_BYTES).map_err(io)?;
     if bytes.len() as u64 > MAX_LOCKFILE_BYTES {
         return Err(ParseError::new(
             display,
@@ -246,6 +239,47 @@ pub(crate) fn read_limited(path: &Path, display: &str) -> Result<Vec<u8>, ParseE
             },
         ));
     }
+    Ok(bytes)
+}
+
+/// Everything `reader` gives, or the first `limit + 1` bytes of it if there is more, in a
+/// buffer sized from `expected` (the file's length).
+///
+/// The buffer is allocated zeroed, which for a file of more than a few pages is memory the
+/// system hands out zeroed already: the text is then read straight into it, in one read when
+/// `expected` is right, where `read_to_end` reads a reader that is not `std`'s own file in
+/// doubling chunks from 8 KiB, zeroing each first. A file that grows meanwhile is still read
+/// to its end or the limit.
+fn read_up_to(
+    reader: &mut impl std::io::Read,
+    expected: u64,
+    limit: u64,
+) -> std::io::Result<Vec<u8>> {
+    let cap = limit.saturating_add(1);
+    let first = usize::try_from(expected.min(limit).saturating_add(1)).unwrap_or(0);
+    let mut bytes = vec![0u8; first];
+    let mut filled = 0;
+    loop {
+        if filled == bytes.len() {
+            if filled as u64 >= cap {
+                break;
+            }
+            let more = usize::try_from(cap - filled as u64)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len().max(8 * 1024));
+            bytes.resize(filled + more, 0);
+        }
+        let Some(room) = bytes.get_mut(filled..) else {
+            break;
+        };
+        match reader.read(room) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(filled);
     Ok(bytes)
 }
 
@@ -278,6 +312,94 @@ fn io_reason(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that gives at most `step` bytes per call and is interrupted before every
+    /// other call, as a pipe or a signal can make a file read.
+    struct Choppy<'b> {
+        bytes: &'b [u8],
+        step: usize,
+        interrupt: bool,
+        calls: usize,
+    }
+
+    impl std::io::Read for Choppy<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.calls += 1;
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(self.step).min(self.bytes.len());
+            let (head, rest) = self.bytes.split_at(n);
+            buf.get_mut(..n).unwrap_or_default().copy_from_slice(head);
+            self.bytes = rest;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reads_everything_whatever_the_expected_length() {
+        let text: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        for expected in [0, 1, 4_095, 49_999, 50_000, 50_001, 1_000_000] {
+            for step in [1_000, 7_919, usize::MAX] {
+                let mut r = Choppy {
+                    bytes: &text,
+                    step,
+                    interrupt: false,
+                    calls: 0,
+                };
+                let got = read_up_to(&mut r, expected, 1 << 20).unwrap_or_default();
+                assert_eq!(got, text, "expected {expected}, step {step}");
+            }
+        }
+        assert!(read_up_to(&mut std::io::empty(), 10, 100).is_ok_and(|b| b.is_empty()));
+    }
+
+    #[test]
+    fn a_right_length_is_read_in_one_go() {
+        let text = vec![7u8; 300_000];
+        let mut r = Choppy {
+            bytes: &text,
+            step: usize::MAX,
+            // The first call is not interrupted.
+            interrupt: true,
+            calls: 0,
+        };
+        let got = read_up_to(&mut r, 300_000, 1 << 20).unwrap_or_default();
+        assert_eq!(got.len(), 300_000);
+        // One read for the text, one interrupted, one that finds the end.
+        assert_eq!(r.calls, 3);
+    }
+
+    #[test]
+    fn reads_stop_one_byte_past_the_limit() {
+        let text = vec![1u8; 10_000];
+        for expected in [0, 100, 10_000] {
+            let mut r = Choppy {
+                bytes: &text,
+                step: 3_000,
+                interrupt: false,
+                calls: 0,
+            };
+            let got = read_up_to(&mut r, expected, 4_000).unwrap_or_default();
+            assert_eq!(got.len(), 4_001, "expected {expected}");
+        }
+        let mut failing = Choppy {
+            bytes: &text,
+            step: 10,
+            interrupt: false,
+            calls: 0,
+        };
+        // Interrupted is retried; any other error is returned.
+        struct Broken;
+        impl std::io::Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::PermissionDenied.into())
+            }
+        }
+        assert!(read_up_to(&mut failing, 0, 100).is_ok());
+        assert!(read_up_to(&mut Broken, 5, 100).is_err());
+    }
 
     #[test]
     fn lines_and_columns() {
