@@ -44,21 +44,6 @@ impl<T> SortedSet<T> {
     pub fn last(&self) -> Option<&T> {
         self.0.last()
     }
-
-    /// The values in ascending order, as a slice.
-    pub fn as_slice(&self) -> &[T] {
-        &self.0
-    }
-
-    /// Keeps the values for which `keep` is true.
-    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
-        self.0.retain(keep);
-    }
-
-    /// Removes every value.
-    pub fn clear(&mut self) {
-        self.0.clear();
-    }
 }
 
 impl<T: Ord> SortedSet<T> {
