@@ -166,8 +166,9 @@ echo "|---|---|---|---|---|---|---|---|---|---|"
 for case in "${cases[@]}"; do
     eco="${case%%|*}"
     doc="$out/vouch-$eco.json"
-    file=$(ls "$out/input/$eco/"* 2>/dev/null | grep -v '/go.sum$' | head -n 1 || true)
-    [ -f "$doc" ] && [ -n "$file" ] || continue
+    rel="${case#*|}"
+    file="$out/input/$eco/$(basename "$rel")"
+    [ -f "$doc" ] && [ -f "$file" ] || continue
     python3 - "$file" "$doc" "$out/floor" "$eco" "$start_ms" "${cdxgen_ms[$eco]:-}" \
         "${vouch_ms[$eco]}" >> "$out/sbom.md" <<'PY'
 import hashlib, os, statistics, sys, time
@@ -202,3 +203,4 @@ print(f"| {eco} | {os.path.getsize(lock)} | {len(data)} | {r:.2f} ms | {w:.2f} m
       f"| {floor:.2f} ms | {budget} | {left} | {vouch} ms |")
 PY
 done
+cat "$out/sbom.md"
