@@ -394,6 +394,17 @@ impl Inventory {
         Self::default()
     }
 
+    /// An empty inventory with room for `packages` identities before it grows. Readers that
+    /// know how many entries a lockfile has save the copies and rehashes of growing by
+    /// doubling.
+    pub fn with_capacity(packages: usize) -> Self {
+        Inventory {
+            slots: Vec::with_capacity(packages),
+            index: HashTable::with_capacity(packages),
+            ..Self::default()
+        }
+    }
+
     /// The slot of `id`, if the inventory has met it.
     fn find(&self, id: &PackageId) -> Option<u32> {
         self.lookup(id).1

@@ -34,13 +34,17 @@ use crate::{Input, ParseError, ParseErrorKind};
 
 /// Parses the lockfile.
 pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
-    let file = input.file;
-    let raw = input.text()?;
-    let text = clean_jsonc(raw);
-    let lock: BunLock = common::json(file, &text)?;
+    let text = clean_jsonc(input.text()?);
+    parse_json(input.file, &text)
+}
+
+/// [`parse`] of a bun.lock whose comments and trailing commas [`blank_jsonc`] has already
+/// blanked.
+pub(crate) fn parse_json(file: &str, text: &str) -> Result<Inventory, ParseError> {
+    let lock: BunLock = common::json(file, text)?;
     let version = lock.lockfile_version.as_ref().map(Scalar::as_str);
     if !matches!(version, Some("0" | "1")) {
-        let line = common::find_from(&text, "\"lockfileVersion\"", 0)
+        let line = common::find_from(text, "\"lockfileVersion\"", 0)
             .map(|o| common::line_col_of_bytes(text.as_bytes(), o).0);
         let e = ParseError::new(
             file,
@@ -61,11 +65,11 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
         "packages",
     )?;
 
-    let mut inv = Inventory::new();
+    let mut inv = Inventory::with_capacity(lock.packages.0.len() + lock.workspaces.0.len());
 
     // Workspaces: the projects.
-    let start = common::find_from(&text, "\"workspaces\"", 0).unwrap_or(0);
-    let mut finder = KeyFinder::new(&text, start);
+    let start = common::find_from(text, "\"workspaces\"", 0).unwrap_or(0);
+    let mut finder = KeyFinder::new(text, start);
     let mut ws_by_path: HashMap<String, Handle> = HashMap::new();
     let mut ws_by_name: HashMap<String, Handle> = HashMap::new();
     let mut root = None;
@@ -103,10 +107,11 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     };
 
     // Packages.
-    let start = common::find_from(&text, "\"packages\"", 0).unwrap_or(0);
-    let mut finder = KeyFinder::new(&text, start);
-    let mut nodes: HashMap<&str, Handle> = HashMap::new();
-    let mut package_deps: Vec<(&str, Handle, Vec<&str>)> = Vec::new();
+    let start = common::find_from(text, "\"packages\"", 0).unwrap_or(0);
+    let mut finder = KeyFinder::new(text, start);
+    let mut nodes: HashMap<&str, Handle> = HashMap::with_capacity(lock.packages.0.len());
+    let mut package_deps: Vec<(&str, Handle, Vec<&str>)> =
+        Vec::with_capacity(lock.packages.0.len());
     for (key, items) in &lock.packages.0 {
         let line = finder.find_json(key, b'[');
         let at = |e: ParseError| e.at_line_opt(line);
@@ -473,22 +478,32 @@ fn name_ends(path: &str) -> Vec<usize> {
 /// Turns JSONC into JSON of the same byte length: comments and trailing commas become spaces
 /// (newlines are kept, so lines and columns still point into the original file).
 fn clean_jsonc(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out: Vec<u8> = bytes.to_vec();
-    // One pass, jumping between the bytes that matter with `memchr`: outside strings a quote,
-    // a slash or a comma; inside them a quote or a backslash.
+    let mut out: Vec<u8> = text.as_bytes().to_vec();
+    blank_jsonc(&mut out);
+    // Only ASCII bytes were replaced by spaces (and multi-byte characters only inside comments,
+    // whose every byte became a space), so this is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Replaces the comments and trailing commas of JSON text by spaces, in place, keeping line
+/// breaks so that lines and columns stay where they were.
+///
+/// One pass, jumping between the bytes that matter with `memchr`: outside strings a quote, a
+/// slash or a comma; inside them a quote or a backslash. Every byte blanked is behind the
+/// scan, which reads ahead only to find what follows a comma.
+pub(crate) fn blank_jsonc(buf: &mut [u8]) {
     let mut i = 0;
-    while let Some(at) = bytes
+    while let Some(at) = buf
         .get(i..)
         .and_then(|rest| memchr::memchr3(b'"', b'/', b',', rest))
         .map(|k| i + k)
     {
-        match bytes.get(at) {
-            Some(b'"') => i = string_end(bytes, at + 1),
-            Some(b'/') => match comment_end(bytes, at) {
+        match buf.get(at).copied() {
+            Some(b'"') => i = string_end(buf, at + 1),
+            Some(b'/') => match comment_end(buf, at) {
                 Some(end) => {
                     for k in at..end {
-                        blank(&mut out, k);
+                        blank(buf, k);
                     }
                     i = end;
                 }
@@ -499,24 +514,21 @@ fn clean_jsonc(text: &str) -> String {
                 // end of its array or object.
                 let mut j = at + 1;
                 loop {
-                    while bytes.get(j).is_some_and(u8::is_ascii_whitespace) {
+                    while buf.get(j).is_some_and(u8::is_ascii_whitespace) {
                         j += 1;
                     }
-                    match comment_end(bytes, j) {
+                    match comment_end(buf, j) {
                         Some(end) => j = end,
                         None => break,
                     }
                 }
-                if matches!(bytes.get(j), Some(b'}' | b']')) {
-                    blank(&mut out, at);
+                if matches!(buf.get(j), Some(b'}' | b']')) {
+                    blank(buf, at);
                 }
                 i = at + 1;
             }
         }
     }
-    // Only ASCII bytes were replaced by spaces (and multi-byte characters only inside comments,
-    // whose every byte became a space), so this is still UTF-8.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The offset just after the string whose content starts at `from` (after its closing quote,

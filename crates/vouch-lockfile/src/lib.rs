@@ -264,16 +264,8 @@ impl Input<'_> {
 
 /// Parses one lockfile of a known format.
 pub fn parse(format: Format, input: &Input<'_>) -> Result<Inventory, ParseError> {
-    if input.bytes.len() as u64 > MAX_LOCKFILE_BYTES {
-        return Err(ParseError::new(
-            input.file,
-            ParseErrorKind::TooLarge {
-                limit: MAX_LOCKFILE_BYTES,
-                found: input.bytes.len() as u64,
-            },
-        ));
-    }
-    let mut inv = match format {
+    check_size(input)?;
+    let inv = match format {
         Format::CargoLock => cargo::parse(input),
         Format::NpmLock => npm::parse(input),
         Format::YarnLock => yarn::parse(input),
@@ -295,11 +287,51 @@ pub fn parse(format: Format, input: &Input<'_>) -> Result<Inventory, ParseError>
         Format::MixLock => mix::parse(input),
         Format::ConanLock => conan::parse(input),
     }?;
+    Ok(finish(inv))
+}
+
+fn check_size(input: &Input<'_>) -> Result<(), ParseError> {
+    if input.bytes.len() as u64 > MAX_LOCKFILE_BYTES {
+        return Err(ParseError::new(
+            input.file,
+            ParseErrorKind::TooLarge {
+                limit: MAX_LOCKFILE_BYTES,
+                found: input.bytes.len() as u64,
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// What every format's inventory goes through last: edges to identities that were never
+/// added are dropped, and packages that nothing depends on hang from the primary root.
+fn finish(mut inv: Inventory) -> Inventory {
     inv.prune_dangling_edges();
     if let Some(root) = inv.primary_root().cloned() {
         inv.attach_orphans(&root);
     }
-    Ok(inv)
+    inv
+}
+
+/// [`parse`] of a bun.lock that is the caller's to change: its comments and trailing commas
+/// are blanked where it lies rather than in a copy. Same result, and same errors, as `parse`.
+fn parse_bun_in_place(file: &str, bytes: &mut [u8]) -> Result<Inventory, ParseError> {
+    let none = |_: &str| None;
+    let input = Input {
+        file,
+        bytes,
+        siblings: &none,
+    };
+    check_size(&input)?;
+    // Bytes that are not UTF-8 are an error even inside a comment, as on the copying path.
+    input.text()?;
+    bun::blank_jsonc(bytes);
+    let input = Input {
+        file,
+        bytes,
+        siblings: &none,
+    };
+    Ok(finish(bun::parse_json(file, input.text()?)?))
 }
 
 /// Reads and parses a lockfile from disk, detecting its format from its name, with
@@ -313,7 +345,10 @@ pub fn parse_path(path: &Path, display: &str) -> Result<(Format, Inventory), Par
             },
         )
     })?;
-    let bytes = common::read_limited(path, display)?;
+    let mut bytes = common::read_limited(path, display)?;
+    if format == Format::BunLock {
+        return Ok((format, parse_bun_in_place(display, &mut bytes)?));
+    }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let siblings = move |rel: &str| common::read_sibling(&dir, rel, display);
     let input = Input {
@@ -352,5 +387,45 @@ mod tests {
         assert_eq!(d("notes.txt"), None);
         assert_eq!(d("MyCargo.lock"), None);
         assert_eq!(d("bun.lockb"), None);
+    }
+
+    /// Reading a bun.lock from disk blanks its comments and trailing commas in the buffer it
+    /// read; parsing given bytes blanks a copy. Both give the same inventory or the same error.
+    #[test]
+    fn bun_read_from_disk_parses_as_given_bytes_do() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bun");
+        let mut cases: Vec<Vec<u8>> = ["workspace", "bad-entry_fail", "unsupported-version_fail"]
+            .iter()
+            .map(|d| std::fs::read(fixtures.join(d).join("bun.lock")).unwrap())
+            .collect();
+        cases.extend([
+            // Comments of both kinds, a line break inside a block comment, trailing commas
+            // before blanks and comments, and commas inside strings left alone.
+            b"{\"lockfileVersion\": 1, /* a\nb */ \"workspaces\": {\"\": {\"name\": \"x,\", \
+              \"dependencies\": {\"a\": \"^1\", // c\n}, }, }, \"packages\": {\"a\": \
+              [\"a@1.0.0\", \"\", {}, \"sha512-AA==\"], /* d */ }, }"
+                .to_vec(),
+            // Not UTF-8 inside a comment: an error on both paths, with the same place.
+            b"{\"lockfileVersion\": 1, // \xff\n \"packages\": {}}".to_vec(),
+            // A comma before the end of the text, and an unclosed comment.
+            b"{\"lockfileVersion\": 1,".to_vec(),
+            b"{\"lockfileVersion\": 1 /* open".to_vec(),
+        ]);
+        for bytes in cases {
+            let given = parse_bytes(Format::BunLock, "bun.lock", &bytes);
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("bun.lock");
+            std::fs::write(&path, &bytes).unwrap();
+            let read = parse_path(&path, "bun.lock").map(|(format, inv)| {
+                assert_eq!(format, Format::BunLock);
+                inv
+            });
+            assert_eq!(
+                format!("{read:?}"),
+                format!("{given:?}"),
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
     }
 }

@@ -55,7 +55,7 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
             }
         },
     };
-    let mut tree = Tree::default();
+    let mut tree = Tree::with_capacity(lock.packages.as_ref().map_or(0, |p| p.0.len()));
     match (&lock.packages, version) {
         (Some(packages), 2 | 3) => read_packages(file, text, &lock, packages, &mut tree)?,
         (None, 2 | 3) if lock.dependencies.is_none() => {
@@ -172,6 +172,17 @@ struct Tree<'l> {
 }
 
 impl<'l> Tree<'l> {
+    /// A tree with room for `entries` locations.
+    fn with_capacity(entries: usize) -> Self {
+        let entries = entries.min(MAX_ENTRIES);
+        Tree {
+            inv: Inventory::with_capacity(entries),
+            nodes: HashMap::with_capacity(entries),
+            order: Vec::with_capacity(entries),
+            links: HashMap::new(),
+        }
+    }
+
     fn insert(&mut self, location: Cow<'l, str>, handle: Handle, deps: Vec<&'l str>) {
         self.order.push(location.clone());
         self.nodes.insert(location, Node { handle, deps });

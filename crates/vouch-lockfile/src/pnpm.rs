@@ -70,10 +70,10 @@ pub(crate) fn parse(input: &Input<'_>) -> Result<Inventory, ParseError> {
     let snapshots = lock.snapshots.unwrap_or_default();
     crate::common::check_entries(file, packages.0.len().max(snapshots.0.len()), "packages")?;
 
-    let mut inv = Inventory::new();
+    let mut inv = Inventory::with_capacity(packages.0.len().max(snapshots.0.len()));
     // Every key (as written and without its peer suffix) → package. The keys borrow from the
     // parsed lockfile.
-    let mut keys: HashMap<&str, Handle> = HashMap::new();
+    let mut keys: HashMap<&str, Handle> = HashMap::with_capacity(2 * packages.0.len());
 
     // Packages.
     let start = find_section(doc_text, "packages").map_or(doc_start, |o| o + doc_start);
