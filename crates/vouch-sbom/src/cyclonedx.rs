@@ -29,7 +29,7 @@ use vouch_digest::{Algorithm, Hasher};
 use vouch_inventory::{Ecosystem, Kind, Package, PackageId, Scope, Source};
 
 use crate::CdxVersion;
-use crate::json_out::JsonOut;
+use crate::json_out::{JsonOut, Key, key};
 use crate::model::{self, Context, Graph, License};
 
 // The document is written field by field from the graph into one buffer, in the layout
@@ -329,48 +329,48 @@ fn write_document(
     mut stream: Option<&mut Stream<'_>>,
 ) -> Result<(Range<usize>, Option<Range<usize>>), WriteError> {
     out.begin_object();
-    out.field("bomFormat", "CycloneDX");
-    out.field("specVersion", version.as_str());
-    out.key("serialNumber");
+    out.field(key!("bomFormat"), "CycloneDX");
+    out.field(key!("specVersion"), version.as_str());
+    out.key(key!("serialNumber"));
     let prefix = "urn:uuid:";
     // After the opening quote and the prefix; the UUID itself needs no escaping.
     let serial_at = out.len() + 1 + prefix.len();
     out.display(&format_args!("{prefix}{}", ctx.uuid))?;
     let serial = serial_at..serial_at + ctx.uuid.len();
-    out.key("version");
+    out.key(key!("version"));
     out.uint(1);
 
-    out.key("metadata");
+    out.key(key!("metadata"));
     out.begin_object();
     let mut timestamp = None;
     if !ctx.created.is_empty() {
         let start = out.len();
-        out.field("timestamp", ctx.created);
+        out.field(key!("timestamp"), ctx.created);
         // `tools` always follows, so the next byte is the comma that ends this member.
         timestamp = Some(start..out.len() + 1);
     }
-    out.key("tools");
+    out.key(key!("tools"));
     out.begin_object();
-    out.key("components");
+    out.key(key!("components"));
     out.begin_array();
     out.begin_object();
-    out.field("type", "application");
-    out.field("name", ctx.tool_name);
-    out.field("version", ctx.tool_version);
+    out.field(key!("type"), "application");
+    out.field(key!("name"), ctx.tool_name);
+    out.field(key!("version"), ctx.tool_version);
     out.end_object();
     out.end_array();
     out.end_object();
     let subject_ref = subject_ref(graph);
-    out.key("component");
+    out.key(key!("component"));
     out.begin_object();
-    out.field("type", "application");
-    out.field("bom-ref", &subject_ref);
-    out.field("name", &graph.subject.name);
-    out.field_opt("version", graph.subject.version.as_deref());
+    out.field(key!("type"), "application");
+    out.field(key!("bom-ref"), &subject_ref);
+    out.field(key!("name"), &graph.subject.name);
+    out.field_opt(key!("version"), graph.subject.version.as_deref());
     out.end_object();
     out.end_object();
 
-    out.key("components");
+    out.key(key!("components"));
     out.begin_array();
     for (id, pkg) in &graph.packages {
         component(out, version, graph, id, pkg)?;
@@ -380,7 +380,7 @@ fn write_document(
     }
     out.end_array();
 
-    out.key("dependencies");
+    out.key(key!("dependencies"));
     out.begin_array();
     dependency(out, &subject_ref, &graph.subject_deps);
     for (id, _) in &graph.packages {
@@ -418,9 +418,9 @@ fn capacity(graph: &Graph<'_>) -> usize {
 
 fn dependency(out: &mut JsonOut, reference: &str, depends_on: &[&PackageId]) {
     out.begin_object();
-    out.field("ref", reference);
+    out.field(key!("ref"), reference);
     if !depends_on.is_empty() {
-        out.key("dependsOn");
+        out.key(key!("dependsOn"));
         out.begin_array();
         for to in depends_on {
             out.string(&to.0);
@@ -510,7 +510,7 @@ fn component<'p>(
 
     out.begin_object();
     out.field(
-        "type",
+        key!("type"),
         match pkg.kind {
             Kind::Project => "application",
             Kind::Library => "library",
@@ -518,22 +518,22 @@ fn component<'p>(
             Kind::OperatingSystem => "operating-system",
         },
     );
-    out.field("bom-ref", &id.0);
+    out.field(key!("bom-ref"), &id.0);
     if let Some(r) = model::supplier(pkg) {
-        out.key("supplier");
+        out.key(key!("supplier"));
         out.begin_object();
-        out.field("name", r.name);
-        out.key("url");
+        out.field(key!("name"), r.name);
+        out.key(key!("url"));
         out.begin_array();
         out.string(r.url);
         out.end_array();
         out.end_object();
     }
-    out.field_opt("group", group);
-    out.field("name", name);
-    out.field_opt("version", pkg.version.as_deref());
+    out.field_opt(key!("group"), group);
+    out.field(key!("name"), name);
+    out.field_opt(key!("version"), pkg.version.as_deref());
     out.field(
-        "scope",
+        key!("scope"),
         match pkg.scope {
             Scope::Required => "required",
             Scope::Optional => "optional",
@@ -546,36 +546,36 @@ fn component<'p>(
         .filter_map(|d| model::cdx_alg(d.algorithm()).map(|alg| (alg, d.hex())))
         .peekable();
     if hashes.peek().is_some() {
-        out.key("hashes");
+        out.key(key!("hashes"));
         out.begin_array();
         for (alg, content) in hashes {
             out.begin_object();
-            out.field("alg", alg);
-            out.field("content", content);
+            out.field(key!("alg"), alg);
+            out.field(key!("content"), content);
             out.end_object();
         }
         out.end_array();
     }
     licenses(out, graph, pkg);
     if let Some(p) = purl {
-        out.key("purl");
+        out.key(key!("purl"));
         out.display(p)?;
     }
     if let Some((ty, url, commit)) = external {
-        out.key("externalReferences");
+        out.key(key!("externalReferences"));
         out.begin_array();
         out.begin_object();
-        out.field("type", ty);
-        out.field("url", url);
+        out.field(key!("type"), ty);
+        out.field(key!("url"), url);
         if let Some(c) = commit {
-            out.key("comment");
+            out.key(key!("comment"));
             out.display(&format_args!("commit {c}"))?;
         }
         out.end_object();
         out.end_array();
     }
     // Always at least the ecosystem and scope, so never empty.
-    out.key("properties");
+    out.key(key!("properties"));
     out.begin_array();
     let mut theirs = pkg
         .properties
@@ -600,24 +600,24 @@ fn component<'p>(
             break;
         };
         out.begin_object();
-        out.field("name", name);
-        out.field("value", value);
+        out.field(key!("name"), name);
+        out.field(key!("value"), value);
         out.end_object();
     }
     out.end_array();
     if !pkg.evidence.is_empty() {
-        out.key("evidence");
+        out.key(key!("evidence"));
         out.begin_object();
-        out.key("occurrences");
+        out.key(key!("occurrences"));
         out.begin_array();
         for e in &pkg.evidence {
             out.begin_object();
-            out.key("location");
+            out.key(key!("location"));
             match (version, e.line) {
                 (CdxVersion::V1_6, line) => {
                     out.string(&e.file);
                     if let Some(line) = line {
-                        out.key("line");
+                        out.key(key!("line"));
                         out.uint(u64::from(line));
                     }
                 }
@@ -653,35 +653,37 @@ fn licenses(out: &mut JsonOut, graph: &Graph<'_>, pkg: &Package) {
         .all(|c| matches!(c, License::Expression { .. }))
     {
         if let [License::Expression { text, simple: true }] = classified.as_slice() {
-            out.key("licenses");
+            out.key(key!("licenses"));
             out.begin_array();
-            license(out, "id", text);
+            license(out, key!("id"), text);
             out.end_array();
         } else if let Some((expression, _)) = model::joined_expression(&pkg.licenses) {
-            out.key("licenses");
+            out.key(key!("licenses"));
             out.begin_array();
             out.begin_object();
-            out.field("expression", &expression);
+            out.field(key!("expression"), &expression);
             out.end_object();
             out.end_array();
         }
         return;
     }
-    out.key("licenses");
+    out.key(key!("licenses"));
     out.begin_array();
     for c in &classified {
         match c {
-            License::Expression { text, simple: true } => license(out, "id", text),
-            License::Expression { text, .. } | License::Raw(text) => license(out, "name", text),
+            License::Expression { text, simple: true } => license(out, key!("id"), text),
+            License::Expression { text, .. } | License::Raw(text) => {
+                license(out, key!("name"), text);
+            }
         }
     }
     out.end_array();
 }
 
 /// `{"license": {"id": …}}` or `{"license": {"name": …}}`.
-fn license(out: &mut JsonOut, key: &str, value: &str) {
+fn license(out: &mut JsonOut, key: Key, value: &str) {
     out.begin_object();
-    out.key("license");
+    out.key(key!("license"));
     out.begin_object();
     out.field(key, value);
     out.end_object();

@@ -20,6 +20,43 @@ use std::fmt;
 const NEWLINE_INDENT: &[u8; 63] =
     b"\n                                                              ";
 
+/// The name of an object member as it is written, quotes, colon and space included
+/// (`"name": `). Made by [`key!`], which checks while the program is compiled that the name
+/// needs no escaping, so that writing it is one copy.
+#[derive(Clone, Copy)]
+pub(crate) struct Key(&'static str);
+
+impl Key {
+    /// `written` is `name` quoted and followed by `: `. In a constant, as [`key!`] makes it, a
+    /// name that would need escaping stops the compilation.
+    pub(crate) const fn new(name: &'static str, written: &'static str) -> Key {
+        assert!(
+            needs_no_escape(name.as_bytes()),
+            "a member name that needs escaping"
+        );
+        Key(written)
+    }
+}
+
+/// A [`Key`] checked and built at compile time: `key!("bom-ref")`.
+macro_rules! key {
+    ($name:literal) => {
+        const { $crate::json_out::Key::new($name, concat!("\"", $name, "\": ")) }
+    };
+}
+pub(crate) use key;
+
+/// Whether no byte of `bytes` needs escaping, byte by byte, for [`Key::new`] at compile time.
+const fn needs_no_escape(mut rest: &[u8]) -> bool {
+    while let [b, tail @ ..] = rest {
+        if *b < 0x20 || *b == b'"' || *b == b'\\' {
+            return false;
+        }
+        rest = tail;
+    }
+    true
+}
+
 /// A JSON document being written, pretty-printed as serde_json's `PrettyFormatter` does.
 pub(crate) struct JsonOut {
     buf: Vec<u8>,
@@ -94,7 +131,14 @@ impl JsonOut {
     }
 
     /// Writes the key of the next member of the innermost object; the value follows.
-    pub(crate) fn key(&mut self, key: &str) {
+    pub(crate) fn key(&mut self, key: Key) {
+        self.next_member();
+        self.buf.extend_from_slice(key.0.as_bytes());
+    }
+
+    /// [`JsonOut::key`] for a name known only when the program runs, escaped.
+    #[cfg(test)]
+    pub(crate) fn key_str(&mut self, key: &str) {
         self.next_member();
         push_string(&mut self.buf, key);
         self.buf.extend_from_slice(b": ");
@@ -124,14 +168,14 @@ impl JsonOut {
     }
 
     /// `key` and a string value.
-    pub(crate) fn field(&mut self, key: &str, value: &str) {
+    pub(crate) fn field(&mut self, key: Key, value: &str) {
         self.key(key);
         push_string(&mut self.buf, value);
     }
 
     /// `key` and a string value when there is one; nothing when there is not (serde's
     /// `skip_serializing_if = "Option::is_none"`).
-    pub(crate) fn field_opt(&mut self, key: &str, value: Option<&str>) {
+    pub(crate) fn field_opt(&mut self, key: Key, value: Option<&str>) {
         if let Some(v) = value {
             self.field(key, v);
         }
@@ -185,10 +229,52 @@ impl JsonOut {
 }
 
 /// Writes `s` as a quoted JSON string, escaped as serde_json escapes it.
+///
+/// Most strings need no escape: they are tested whole first and then copied with their quotes
+/// after one reservation, which for the short strings that make up most of a document costs
+/// less than the scan that copies runs of plain bytes.
 pub(crate) fn push_string(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    push_escaped(out, s);
+    if is_plain(bytes) {
+        out.extend_from_slice(bytes);
+    } else {
+        push_escaped(out, s);
+    }
     out.push(b'"');
+}
+
+/// Whether no byte of `bytes` needs escaping, eight bytes at a time. The last word of a string
+/// of eight bytes or more overlaps the one before it; shorter strings are read as two words
+/// of four (or one of two and a byte) that may overlap, which tests every byte at least once.
+fn is_plain(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        if word_needs_escape(u64::from_le_bytes(*word)) {
+            return false;
+        }
+        rest = tail;
+    }
+    if rest.is_empty() {
+        return true;
+    }
+    let word = if let Some(last) = bytes.last_chunk::<8>() {
+        u64::from_le_bytes(*last)
+    } else if let (Some(first), Some(last)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        u64::from(u32::from_le_bytes(*first)) | u64::from(u32::from_le_bytes(*last)) << 32
+    } else {
+        // One to three bytes: the first two (or the one twice) and the last, padded with a
+        // plain byte.
+        let (first, second, last) = match bytes {
+            [a] => (*a, *a, *a),
+            [a, b] => (*a, *b, *b),
+            [a, b, c, ..] => (*a, *b, *c),
+            [] => return true,
+        };
+        u64::from_le_bytes([first, second, last, b' ', b' ', b' ', b' ', b' '])
+    };
+    !word_needs_escape(word)
 }
 
 /// Writes the escaped content of a JSON string, without quotes. Most strings need no escape at
@@ -319,7 +405,7 @@ mod tests {
             Value::Object(members) => {
                 out.begin_object();
                 for (k, item) in members {
-                    out.key(k);
+                    out.key_str(k);
                     write_value(out, item);
                 }
                 out.end_object();
@@ -373,6 +459,33 @@ mod tests {
         assert_same(&json!(near.repeat(5)));
         let all: String = (0u32..0x800).filter_map(char::from_u32).collect();
         assert_same(&json!(all));
+    }
+
+    /// The whole-string test that lets plain strings be copied at once, against a byte-by-byte
+    /// reference: every length up to three words, with each byte that needs escaping and each
+    /// of its neighbours in value at every position, alone and next to a second one.
+    #[test]
+    fn plain_strings_are_told_from_the_others_at_every_length_and_position() {
+        let plain_byte = |b: &u8| *b >= 0x20 && *b != b'"' && *b != b'\\';
+        let probes: Vec<u8> = (0u8..0x20)
+            .chain([b'"', b'\\', b' ', b'!', b'#', b'[', b']', 0x7f, 0x80, 0xff])
+            .collect();
+        let mut checked = 0;
+        for len in 0..=24 {
+            let base: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(is_plain(&base), "{len}");
+            for at in 0..len {
+                for &p in &probes {
+                    let mut s = base.clone();
+                    s[at] = p;
+                    assert_eq!(is_plain(&s), s.iter().all(plain_byte), "{s:?}");
+                    s[len - 1 - at] = p;
+                    assert_eq!(is_plain(&s), s.iter().all(plain_byte), "{s:?}");
+                    checked += 2;
+                }
+            }
+        }
+        assert!(checked > 10_000);
     }
 
     #[test]
@@ -443,9 +556,9 @@ mod tests {
     fn fields() {
         let mut out = JsonOut::with_capacity(0);
         out.begin_object();
-        out.field("a", "x");
-        out.field_opt("b", None);
-        out.field_opt("c", Some("\t"));
+        out.field(key!("a"), "x");
+        out.field_opt(key!("b"), None);
+        out.field_opt(key!("c"), Some("\t"));
         out.end_object();
         assert_eq!(
             String::from_utf8(out.into_bytes()).unwrap(),
