@@ -330,7 +330,11 @@ fn percent_decode(s: &str) -> String {
 /// that URLs must escape, and with a numeric port if any. Anything else (scp-style remotes such
 /// as `ssh://git@host:owner/repo`, paths) is kept as a property instead.
 pub(crate) fn is_plain_url(url: &str) -> bool {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    // One look at each byte: it runs once or twice for every package of a document.
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix("//") else {
         return false;
     };
     let scheme_ok = scheme
@@ -347,8 +351,12 @@ pub(crate) fn is_plain_url(url: &str) -> bool {
                 b'<' | b'>' | b'"' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'`'
             )
     });
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let authority = rest
+        .split_once(['/', '?', '#'])
+        .map_or(rest, |(authority, _)| authority);
+    let host_port = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host_port)| host_port);
     let authority_ok = if host_port.starts_with('[') {
         // An IPv6 literal, perhaps with a port.
         host_port
@@ -356,7 +364,7 @@ pub(crate) fn is_plain_url(url: &str) -> bool {
             .is_some_and(|(_, after)| after.is_empty() || is_port(after))
     } else {
         match host_port.split_once(':') {
-            Some((host, port)) => !host.is_empty() && is_port(&format!(":{port}")),
+            Some((host, port)) => !host.is_empty() && port.bytes().all(|b| b.is_ascii_digit()),
             None => !host_port.is_empty(),
         }
     };
@@ -831,6 +839,58 @@ mod tests {
         assert_eq!(readable("///").len(), 8);
     }
 
+    /// The first implementation, which split the URL up with string searches and formatted
+    /// the port: the reference the one-pass version is compared with.
+    fn is_plain_url_reference(url: &str) -> bool {
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return false;
+        };
+        let scheme_ok = scheme
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic())
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+        let chars_ok = rest.bytes().all(|b| {
+            b.is_ascii_graphic()
+                && !matches!(
+                    b,
+                    b'<' | b'>' | b'"' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'`'
+                )
+        });
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host_port = authority.rsplit('@').next().unwrap_or("");
+        let authority_ok = if host_port.starts_with('[') {
+            // An IPv6 literal, perhaps with a port.
+            host_port
+                .split_once(']')
+                .is_some_and(|(_, after)| after.is_empty() || is_port(after))
+        } else {
+            match host_port.split_once(':') {
+                Some((host, port)) => !host.is_empty() && is_port(&format!(":{port}")),
+                None => !host_port.is_empty(),
+            }
+        };
+        scheme_ok && chars_ok && authority_ok
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_url_test_agrees_with_the_reference(
+            url in concat!(
+                "([a-z0-9+.:-]{1,4})?",            // scheme
+                "(://|:/|:)?",                     // separator
+                "([a-z:]{0,3}@)?",                 // user information
+                "([a-z.]{1,4}|\\[[0-9:]{1,4}\\][a-z0-9]?)?", // host
+                "(:[0-9a]{0,3})?",                 // port
+                "([/?#][a-z0-9/?#@:%<> \"]{0,5})?",  // path, query, fragment
+            ),
+        ) {
+            proptest::prop_assert_eq!(is_plain_url(&url), is_plain_url_reference(&url), "{}", url);
+        }
+    }
+
     #[test]
     fn plain_urls() {
         assert!(is_plain_url("https://github.com/a/b"));
@@ -846,6 +906,11 @@ mod tests {
         assert!(!is_plain_url("https://"));
         assert!(!is_plain_url("https://a b"));
         assert!(!is_plain_url("../path"));
+        assert!(!is_plain_url("a:b://host/x"));
+        assert!(!is_plain_url("https:/host/x"));
+        assert!(is_plain_url("https://host:/x"));
+        assert!(!is_plain_url("https://:80/x"));
+        assert!(!is_plain_url("https://[::1]x/"));
     }
 
     #[test]
