@@ -963,12 +963,18 @@ impl<'t> KeyFinder<'t> {
             while matches!(bytes.get(pos), Some(b' ' | b'\t')) {
                 pos += 1;
             }
+            // Most lines hold a key of another length: the closing quote and what follows it
+            // are looked at before the whole key is compared.
+            let end = pos + needle.len();
             if pos >= self.cursor
+                && bytes.get(end - 1) == Some(&b'"')
+                && bytes
+                    .get(end)
+                    .is_some_and(|b| *b == b':' || b.is_ascii_whitespace())
                 && bytes
                     .get(pos..)
                     .is_some_and(|rest| rest.starts_with(needle))
             {
-                let end = pos + needle.len();
                 let mut i = end;
                 while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
                     i += 1;
@@ -1101,6 +1107,19 @@ mod tests {
         let mut f = KeyFinder::new(text, text.find("\"x\"").unwrap());
         assert_eq!(f.find_json("q\"t", b'{'), Some(3));
         assert_eq!(f.find_json("x", b'{'), None);
+        // Keys of one length, keys that begin other keys, blanks before the colon, a key on
+        // the last line, and one at the very end of the text.
+        let text = "{\n  \"ab\": {},\n  \"ac\": {},\n  \"abc\" : {},\n  \"a\"\t:\t{},\n\"abcd\":{}}\n\"z\"";
+        let mut f = KeyFinder::new(text, 0);
+        assert_eq!(f.find_json("ac", b'{'), Some(3));
+        assert_eq!(f.find_json("abc", b'{'), Some(4));
+        assert_eq!(f.find_json("a", b'{'), Some(5));
+        assert_eq!(f.find_json("abcd", b'{'), Some(6));
+        assert_eq!(f.find_json("z", b'{'), None);
+        let mut f = KeyFinder::new(text, 0);
+        assert_eq!(f.find_json("abcd", b'{'), Some(6));
+        assert_eq!(f.find_json("abcde", b'{'), None);
+        assert_eq!(f.find_json("abc", b'{'), None);
     }
 
     #[test]
