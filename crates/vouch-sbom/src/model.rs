@@ -330,11 +330,9 @@ fn percent_decode(s: &str) -> String {
 /// that URLs must escape, and with a numeric port if any. Anything else (scp-style remotes such
 /// as `ssh://git@host:owner/repo`, paths) is kept as a property instead.
 pub(crate) fn is_plain_url(url: &str) -> bool {
-    // One look at each byte: it runs once or twice for every package of a document.
-    let Some((scheme, rest)) = url.split_once(':') else {
-        return false;
-    };
-    let Some(rest) = rest.strip_prefix("//") else {
+    // It runs once or twice for every package of a document: one look at each byte, and no
+    // substring searches.
+    let Some((scheme, rest)) = split_scheme(url) else {
         return false;
     };
     let scheme_ok = scheme
@@ -351,12 +349,7 @@ pub(crate) fn is_plain_url(url: &str) -> bool {
                 b'<' | b'>' | b'"' | b'{' | b'}' | b'|' | b'\\' | b'^' | b'`'
             )
     });
-    let authority = rest
-        .split_once(['/', '?', '#'])
-        .map_or(rest, |(authority, _)| authority);
-    let host_port = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host_port)| host_port);
+    let host_port = host_port(rest);
     let authority_ok = if host_port.starts_with('[') {
         // An IPv6 literal, perhaps with a port.
         host_port
@@ -369,6 +362,34 @@ pub(crate) fn is_plain_url(url: &str) -> bool {
         }
     };
     scheme_ok && chars_ok && authority_ok
+}
+
+/// `url.split_once("://")`, looking only at the colons.
+fn split_scheme(url: &str) -> Option<(&str, &str)> {
+    let mut from = 0;
+    loop {
+        let colon = from + url.get(from..)?.find(':')?;
+        if let Some(rest) = url.get(colon + 1..)?.strip_prefix("//") {
+            return Some((url.get(..colon)?, rest));
+        }
+        from = colon + 1;
+    }
+}
+
+/// The host and port of what follows `scheme://`: up to the first `/`, `?` or `#`, after the
+/// last `@`.
+fn host_port(rest: &str) -> &str {
+    let bytes = rest.as_bytes();
+    let end = bytes
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(bytes.len());
+    let authority = bytes.get(..end).unwrap_or_default();
+    let start = authority
+        .iter()
+        .rposition(|&b| b == b'@')
+        .map_or(0, |at| at + 1);
+    rest.get(start..end).unwrap_or_default()
 }
 
 /// `:` followed by zero or more digits (RFC 3986 allows an empty port).
@@ -627,10 +648,11 @@ pub(crate) fn supplier(pkg: &Package) -> Option<Registry> {
 
 /// The host of a URL, after any `registry+`/`sparse+`/`git+` prefix, userinfo and port.
 fn url_host(url: &str) -> Option<&str> {
-    let (_, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host = authority.rsplit('@').next()?;
-    let host = host.split(':').next()?;
+    let (_, rest) = split_scheme(url)?;
+    let host_port = host_port(rest);
+    let host = host_port
+        .split_once(':')
+        .map_or(host_port, |(host, _)| host);
     (!host.is_empty()).then_some(host)
 }
 
@@ -875,11 +897,20 @@ mod tests {
         scheme_ok && chars_ok && authority_ok
     }
 
+    /// The first `url_host`, with string splits: the reference for the one-pass version.
+    fn url_host_reference(url: &str) -> Option<&str> {
+        let (_, rest) = url.split_once("://")?;
+        let authority = rest.split(['/', '?', '#']).next()?;
+        let host = authority.rsplit('@').next()?;
+        let host = host.split(':').next()?;
+        (!host.is_empty()).then_some(host)
+    }
+
     proptest::proptest! {
         #[test]
         fn one_pass_url_test_agrees_with_the_reference(
             url in concat!(
-                "([a-z0-9+.:-]{1,4})?",            // scheme
+                "([a-z0-9+.-]{0,3}:?[a-z0-9]{0,2})?",            // scheme
                 "(://|:/|:)?",                     // separator
                 "([a-z:]{0,3}@)?",                 // user information
                 "([a-z.]{1,4}|\\[[0-9:]{1,4}\\][a-z0-9]?)?", // host
@@ -888,6 +919,7 @@ mod tests {
             ),
         ) {
             proptest::prop_assert_eq!(is_plain_url(&url), is_plain_url_reference(&url), "{}", url);
+            proptest::prop_assert_eq!(url_host(&url), url_host_reference(&url), "{}", url);
         }
     }
 
@@ -924,5 +956,6 @@ mod tests {
             Some("registry.npmjs.org")
         );
         assert_eq!(url_host("nope"), None);
+        assert_eq!(url_host("x:y://u@host:1/p"), Some("host"));
     }
 }
