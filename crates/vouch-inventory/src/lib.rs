@@ -252,7 +252,7 @@ impl Package {
             ));
         }
         match &self.purl {
-            Some(p) => PackageId(p.to_string()),
+            Some(p) => PackageId(p.to_canonical()),
             None => PackageId(format!(
                 "{}:{}@{}",
                 self.ecosystem,

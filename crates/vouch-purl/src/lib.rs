@@ -27,6 +27,7 @@ mod parse;
 mod proptests;
 mod types;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -114,7 +115,8 @@ pub enum PurlError {
 /// A package URL in normalised form.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PackageUrl {
-    ty: String,
+    /// Borrowed for the types vouch makes purls of, so that making one costs no copy of it.
+    ty: Cow<'static, str>,
     namespace: Option<String>,
     name: String,
     version: Option<String>,
@@ -128,7 +130,10 @@ impl PackageUrl {
     /// A type that needs a namespace or qualifier (`maven`, `julia`, …) is only complete once
     /// those are set; [`PackageUrl::validate`] says whether it is.
     pub fn new(ty: &str, name: &str) -> Result<Self, PurlError> {
-        let ty = ty.to_ascii_lowercase();
+        let ty = match COMMON_TYPES.iter().find(|t| t.eq_ignore_ascii_case(ty)) {
+            Some(t) => Cow::Borrowed(*t),
+            None => Cow::Owned(ty.to_ascii_lowercase()),
+        };
         validate_type(&ty)?;
         let name = types::name(&ty, name, &BTreeMap::new())?;
         Ok(PackageUrl {
@@ -177,11 +182,18 @@ impl PackageUrl {
     /// Sets the namespace (`/`-separated segments; empty segments are dropped, and an empty
     /// namespace removes it).
     pub fn with_namespace(mut self, namespace: &str) -> Result<Self, PurlError> {
-        let ns = namespace
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join("/");
+        // Empty segments are dropped; most namespaces (an npm scope, a Maven group) have none.
+        let ns: Cow<'_, str> = if namespace.split('/').any(str::is_empty) {
+            Cow::Owned(
+                namespace
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            )
+        } else {
+            Cow::Borrowed(namespace)
+        };
         self.namespace = if ns.is_empty() {
             None
         } else {
@@ -242,6 +254,28 @@ impl PackageUrl {
         )
     }
 
+    /// The canonical string, as `to_string` gives it, written into a string allocated once
+    /// at about its final size (`to_string` grows it from nothing as it goes).
+    pub fn to_canonical(&self) -> String {
+        let qualifiers: usize = self
+            .qualifiers
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum();
+        let len = 6
+            + self.ty.len()
+            + self.namespace.as_ref().map_or(0, |n| n.len() + 1)
+            + self.name.len()
+            + self.version.as_ref().map_or(0, |v| v.len() + 1)
+            + qualifiers
+            + self.subpath.as_ref().map_or(0, |p| p.len() + 1);
+        // Percent-encoding makes some longer; an eighth more covers the common cases.
+        let mut out = String::with_capacity(len + len / 8);
+        // Writing into a `String` cannot fail.
+        let _ = fmt::write(&mut out, format_args!("{self}"));
+        out
+    }
+
     /// The type, lowercase.
     pub fn ty(&self) -> &str {
         &self.ty
@@ -269,6 +303,13 @@ impl PackageUrl {
 }
 
 /// A type is `[a-z0-9.+-]+` and does not start with a digit (it is lowercased before this).
+/// The purl types of the ecosystems vouch reads, lowercase. [`PackageUrl::new`] lends these
+/// instead of copying the type of every purl.
+const COMMON_TYPES: &[&str] = &[
+    "npm", "pypi", "cargo", "golang", "gem", "composer", "maven", "nuget", "swift", "pub", "hex",
+    "conan", "deb", "apk", "rpm", "oci", "generic", "github", "git", "docker",
+];
+
 fn validate_type(ty: &str) -> Result<(), PurlError> {
     let ok = ty.starts_with(|c: char| c.is_ascii_lowercase())
         && ty
@@ -381,6 +422,23 @@ mod tests {
     #[test]
     fn type_is_lowercased_and_checked() {
         assert_eq!(PackageUrl::new("NuGet", "X").unwrap().ty(), "nuget");
+        // A type outside the lent list is lowercased into a string of its own.
+        assert_eq!(PackageUrl::new("Made-Up", "x").unwrap().ty(), "made-up");
+        assert_eq!(
+            PackageUrl::new("NPM", "x").unwrap(),
+            PackageUrl::new("npm", "x").unwrap()
+        );
+        // Empty namespace segments are dropped; a namespace of only slashes is none.
+        let p = PackageUrl::new("maven", "a").unwrap();
+        assert_eq!(
+            p.clone().with_namespace("/org//x/").unwrap().namespace(),
+            Some("org/x")
+        );
+        assert_eq!(
+            p.clone().with_namespace("org/x").unwrap().namespace(),
+            Some("org/x")
+        );
+        assert_eq!(p.with_namespace("//").unwrap().namespace(), None);
         for bad in ["", "3d", "a b", "a:b", "a%2Fb", "a_b"] {
             assert!(PackageUrl::new(bad, "x").is_err(), "{bad}");
         }

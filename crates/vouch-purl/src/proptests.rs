@@ -96,6 +96,7 @@ proptest! {
         // Combinations the type rules reject are not purls; skip them.
         let Some(p) = p else { return Ok(()) };
         let s = p.to_string();
+        prop_assert_eq!(p.to_canonical(), s.clone());
         let back: PackageUrl = s.parse().map_err(|e| TestCaseError::fail(format!("{s}: {e}")))?;
         prop_assert_eq!(&back, &p, "{}", s);
         prop_assert_eq!(back.to_string(), s);
