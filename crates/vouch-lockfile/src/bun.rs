@@ -144,8 +144,9 @@ pub(crate) fn parse_json(file: &str, text: &str) -> Result<Inventory, ParseError
     // The candidates are `<first k names of from>/<name>` for k from all of them down to none,
     // built in one buffer reused across calls.
     let mut candidate = String::new();
+    let mut ends = Vec::new();
     let mut resolve = |from: &str, name: &str| -> Option<Handle> {
-        let mut ends = name_ends(from);
+        name_ends_into(from, &mut ends);
         loop {
             candidate.clear();
             if let Some(&end) = ends.last() {
@@ -457,6 +458,13 @@ fn split_names(path: &str) -> Vec<&str> {
 /// are `path[..ends[k - 1]]`, since one `/` separates each from the next.
 fn name_ends(path: &str) -> Vec<usize> {
     let mut out = Vec::new();
+    name_ends_into(path, &mut out);
+    out
+}
+
+/// [`name_ends`] into `out`, which is cleared first: a lookup per dependency reuses one vector.
+fn name_ends_into(path: &str, out: &mut Vec<usize>) {
+    out.clear();
     let mut start = 0;
     while let Some(rest) = path.get(start..).filter(|r| !r.is_empty()) {
         let mut end = memchr::memchr(b'/', rest.as_bytes()).unwrap_or(rest.len());
@@ -472,7 +480,6 @@ fn name_ends(path: &str) -> Vec<usize> {
         out.push(start + end);
         start += end + 1;
     }
-    out
 }
 
 /// Turns JSONC into JSON of the same byte length: comments and trailing commas become spaces
