@@ -623,6 +623,28 @@ impl Inventory {
         })
     }
 
+    /// [`Self::adjacency`] between packages only: each package that has dependencies, with
+    /// those that are packages, both in identity order. An identity met only as the end of an
+    /// edge is left out by its slot, without looking it up; a package whose dependencies are
+    /// all such identities comes with none.
+    pub fn package_adjacency(
+        &self,
+    ) -> impl Iterator<Item = (&PackageId, impl Iterator<Item = &PackageId> + Clone)> {
+        let order = self.order();
+        let is_package = move |s: u32| {
+            self.slots
+                .get(s as usize)
+                .is_some_and(|x| x.package.is_some())
+        };
+        order.sorted.iter().filter_map(move |&s| {
+            let deps = order.deps_of(s);
+            (!deps.is_empty() && is_package(s)).then(|| {
+                let tos = deps.iter().filter(move |&&t| is_package(t));
+                (self.id_of(s), tos.map(move |&t| self.id_of(t)))
+            })
+        })
+    }
+
     /// Every edge `(from, to)` in order.
     pub fn edges(&self) -> impl Iterator<Item = (&PackageId, &PackageId)> {
         self.adjacency()

@@ -132,6 +132,27 @@ proptest! {
     }
 
     #[test]
+    fn package_adjacency_is_adjacency_without_what_is_not_a_package(
+        projects in 1usize..4,
+        libraries in prop::collection::vec(0u8..3, 0..24),
+        edges in prop::collection::vec((0usize..40, 0usize..40), 0..60),
+    ) {
+        let (inv, _) = build(projects, &libraries, &edges);
+        let expected: Vec<(PackageId, Vec<PackageId>)> = inv
+            .adjacency()
+            .filter(|(from, _)| inv.get(from).is_some())
+            .map(|(from, tos)| {
+                (from.clone(), tos.filter(|to| inv.get(to).is_some()).cloned().collect())
+            })
+            .collect();
+        let got: Vec<(PackageId, Vec<PackageId>)> = inv
+            .package_adjacency()
+            .map(|(from, tos)| (from.clone(), tos.cloned().collect()))
+            .collect();
+        prop_assert_eq!(got, expected);
+    }
+
+    #[test]
     fn mark_dev_only_marks_what_the_identity_walk_does(
         projects in 1usize..4,
         libraries in prop::collection::vec(0u8..3, 0..24),

@@ -59,12 +59,8 @@ impl<'a> Graph<'a> {
         // Source by source, in identity order (the inventory's adjacency is sorted), so the
         // list needs no sorting of its own.
         let edges: Vec<(&PackageId, Vec<&PackageId>)> = inventory
-            .adjacency()
-            .filter(|(from, _)| inventory.get(from).is_some())
-            .map(|(from, tos)| {
-                let present = tos.filter(|to| inventory.get(to).is_some());
-                (from, present.collect::<Vec<_>>())
-            })
+            .package_adjacency()
+            .map(|(from, tos)| (from, tos.collect::<Vec<_>>()))
             .filter(|(_, tos)| !tos.is_empty())
             .collect();
         let edge_index = edges
@@ -943,6 +939,7 @@ mod tests {
         assert!(is_plain_url("https://host:/x"));
         assert!(!is_plain_url("https://:80/x"));
         assert!(!is_plain_url("https://[::1]x/"));
+        assert!(!is_plain_url("a://a:a"));
     }
 
     #[test]
@@ -957,5 +954,6 @@ mod tests {
         );
         assert_eq!(url_host("nope"), None);
         assert_eq!(url_host("x:y://u@host:1/p"), Some("host"));
+        assert_eq!(url_host(":://a"), Some("a"));
     }
 }
