@@ -302,7 +302,6 @@ impl PackageUrl {
     }
 }
 
-/// A type is `[a-z0-9.+-]+` and does not start with a digit (it is lowercased before this).
 /// The purl types of the ecosystems vouch reads, lowercase. [`PackageUrl::new`] lends these
 /// instead of copying the type of every purl.
 const COMMON_TYPES: &[&str] = &[
@@ -310,6 +309,7 @@ const COMMON_TYPES: &[&str] = &[
     "conan", "deb", "apk", "rpm", "oci", "generic", "github", "git", "docker",
 ];
 
+/// A type is `[a-z0-9.+-]+` and does not start with a digit (it is lowercased before this).
 fn validate_type(ty: &str) -> Result<(), PurlError> {
     let ok = ty.starts_with(|c: char| c.is_ascii_lowercase())
         && ty
