@@ -24,11 +24,11 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use vouch_inventory::{Ecosystem, Handle, Inventory, Package, Source};
 
+use crate::borrow::{KeyFinder, Names, Ordered, Scalar, Str};
 use crate::common;
-use crate::npm::{
-    KeyFinder, Names, Ordered, Scalar, Str, add_integrity, dir_name, git_fragment, is_git_spec,
-    is_hex_commit, npm_package, redact_url, root_purl, set_source, source_from_resolved,
-    split_spec,
+use crate::js::{
+    add_integrity, dir_name, git_fragment, is_git_spec, is_hex_commit, npm_package, redact_url,
+    root_purl, set_source, source_from_resolved, split_spec,
 };
 use crate::{Input, ParseError, ParseErrorKind};
 
@@ -432,7 +432,7 @@ fn bun_package<'a>(
     }
     if key != name && !key.ends_with(&format!("/{name}")) {
         // Installed under another name: an `npm:` alias.
-        let alias = split_names(key).last().copied().unwrap_or(key);
+        let alias = last_name(key);
         if alias != name {
             p.properties
                 .insert("vouch:npm-alias".to_owned(), alias.to_owned());
@@ -441,7 +441,21 @@ fn bun_package<'a>(
     Ok((inv.add_handle(p), info))
 }
 
+/// The last package name of an install path: `a/@s/b` → `@s/b`; the path itself when it has
+/// none.
+fn last_name(path: &str) -> &str {
+    let ends = name_ends(path);
+    let start = match ends.len().checked_sub(2) {
+        Some(i) => ends.get(i).map_or(0, |e| e + 1),
+        None => 0,
+    };
+    ends.last()
+        .and_then(|&end| path.get(start..end))
+        .unwrap_or(path)
+}
+
 /// Splits an install path into package names: `a/@s/b/c` → `a`, `@s/b`, `c`.
+#[cfg(test)]
 fn split_names(path: &str) -> Vec<&str> {
     let mut start = 0;
     name_ends(path)
@@ -454,7 +468,7 @@ fn split_names(path: &str) -> Vec<&str> {
         .collect()
 }
 
-/// Where each package name of an install path ends (see [`split_names`]): the first `k` names
+/// Where each package name of an install path ends: the first `k` names
 /// are `path[..ends[k - 1]]`, since one `/` separates each from the next.
 fn name_ends(path: &str) -> Vec<usize> {
     let mut out = Vec::new();
@@ -695,6 +709,13 @@ mod tests {
         assert_eq!(split_names("a/"), vec!["a"]);
         assert_eq!(split_names("@s/"), vec!["@s/"]);
         assert_eq!(split_names("/a"), vec!["", "a"]);
+        for path in [
+            "a/@s/b/c", "@s/b", "@s", "", "a/", "@s/", "/a", "a/@s/b", "@s/b/c/",
+        ] {
+            let last = split_names(path).last().copied().unwrap_or(path);
+            assert_eq!(last_name(path), last, "{path}");
+        }
+        assert_eq!(last_name("a/@s/b"), "@s/b");
     }
 
     proptest::proptest! {

@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+mod borrow;
 mod bun;
 mod cargo;
 pub mod check;
@@ -25,6 +26,7 @@ mod error;
 mod gemfile;
 mod gomod;
 mod gradle;
+mod js;
 mod mix;
 mod npm;
 mod nuget;

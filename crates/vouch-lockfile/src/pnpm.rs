@@ -24,10 +24,10 @@ use hashbrown::HashMap;
 use serde::Deserialize;
 use vouch_inventory::{Ecosystem, Handle, Inventory, Package, Scope, Source};
 
+use crate::borrow::{KeyFinder, Ordered, Scalar, Str};
 use crate::common::Lines;
-use crate::npm::{
-    KeyFinder, Ordered, Scalar, Str, add_integrity, dir_name, npm_package, root_purl, set_source,
-    source_from_resolved, split_spec,
+use crate::js::{
+    add_integrity, dir_name, npm_package, root_purl, set_source, source_from_resolved, split_spec,
 };
 use crate::{Input, ParseError, ParseErrorKind};
 
@@ -613,7 +613,7 @@ fn add_package(
             commit,
             ..
         }) => Source::Git {
-            url: crate::npm::redact_url(repo),
+            url: crate::js::redact_url(repo),
             commit: commit.as_deref().map(str::to_owned),
             reference: None,
         },

@@ -815,7 +815,7 @@ mod tests {
 
     #[test]
     fn lends_strings_that_need_no_unescaping() {
-        use crate::npm::Str;
+        use crate::borrow::Str;
         #[derive(Deserialize)]
         struct Pair<'t> {
             #[serde(borrow)]

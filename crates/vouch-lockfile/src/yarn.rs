@@ -20,10 +20,11 @@ use hashbrown::HashMap;
 use serde::Deserialize;
 use vouch_inventory::{Algorithm, Digest, Ecosystem, Handle, Inventory, Package, Source};
 
+use crate::borrow::{KeyFinder, Ordered, Scalar, Str};
 use crate::common::{self, Lines, MAX_ENTRIES};
-use crate::npm::{
-    KeyFinder, Ordered, Scalar, Str, add_integrity, is_git_spec, npm_package, root_purl,
-    set_source, source_from_resolved, split_spec, synthetic_root,
+use crate::js::{
+    add_integrity, is_git_spec, npm_package, root_purl, set_source, source_from_resolved,
+    split_spec, synthetic_root,
 };
 use crate::{Input, ParseError, ParseErrorKind};
 

@@ -327,7 +327,7 @@ fn npm(
         for (key, spec) in deps {
             let spec = spec.as_str().unwrap_or("");
             let (name, range) = match spec.strip_prefix("npm:") {
-                Some(aliased) => match crate::npm::split_spec(aliased) {
+                Some(aliased) => match crate::js::split_spec(aliased) {
                     Some((real, range)) => (real, range),
                     None => (aliased, ""),
                 },
