@@ -21,7 +21,7 @@ use hashbrown::HashMap;
 use vouch_inventory::{Digest, Ecosystem, Inventory, Package, PackageId, Source};
 
 use crate::cargo::{git_vcs_url, synthetic_root};
-use crate::common::{self};
+use crate::common;
 use crate::{Input, ParseError};
 
 /// Parses the lockfile.

@@ -23,7 +23,7 @@ use hashbrown::{HashMap, HashSet};
 use vouch_inventory::{Algorithm, Digest, Ecosystem, Evidence, Inventory, Package, Source};
 
 use crate::cargo::synthetic_root;
-use crate::common::{self};
+use crate::common;
 use crate::{Input, ParseError, ParseErrorKind};
 
 /// Parses go.mod (with go.sum beside it).

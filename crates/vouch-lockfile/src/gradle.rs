@@ -16,7 +16,7 @@
 use vouch_inventory::{Ecosystem, Inventory, Scope, Source};
 
 use crate::cargo::synthetic_root;
-use crate::common::{self};
+use crate::common;
 use crate::{Input, ParseError};
 
 /// Parses the lockfile.

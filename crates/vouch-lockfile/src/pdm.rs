@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use vouch_inventory::{Inventory, PackageId, Scope, Source};
 
-use crate::common::{self};
+use crate::common;
 use crate::requirements::{
     PYPI_SIMPLE, add_hash, normalize, package_header_lines, parse_pep508, pypi_package, set_git,
     set_registry, set_url, synthetic_root, version_matches,

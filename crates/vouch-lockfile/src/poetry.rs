@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use vouch_inventory::{Inventory, Package, PackageId, Scope, Source};
 
-use crate::common::{self};
+use crate::common;
 use crate::requirements::{
     add_hash, normalize, package_header_lines, pypi_package, set_git, set_registry, set_url,
     split_rev, synthetic_root, version_matches,

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use vouch_digest::{Algorithm, Digest};
 use vouch_inventory::{Ecosystem, Inventory, Package, Scope, Source};
 
-use crate::common::{self};
+use crate::common;
 use crate::nuget::project_name;
 use crate::{Input, ParseError};
 

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use vouch_inventory::{Inventory, Kind, PackageId, Scope, Source};
 
 use crate::borrow::Str;
-use crate::common::{self};
+use crate::common;
 use crate::requirements::{
     add_hash, normalize, package_header_lines, pypi_package, set_git, set_registry, set_url,
     split_rev, synthetic_root,
