@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# How fast could `vouch sbom` be on npm-cli's package-lock.json if it gave up its design?
-# Times, in one run on the same input: cdxgen, vouch, `npm-bound` (scripts/bench/npm-bound: a
-# transcoder for this one format with no shared model, which does less than vouch), and the
-# start and exit of both binaries. Prints a table in Markdown and npm-bound's phases.
+# How fast could `vouch sbom` be on the two lockfiles where it is short of 200 times cdxgen
+# (npm-cli's package-lock.json, vite's pnpm-lock.yaml) if it gave up its design? Times, in one
+# run on the same inputs: cdxgen, vouch, and a transcoder for that one format with no shared
+# model that does less than vouch (scripts/bench/sbom-bound), and the start and exit of both
+# binaries. Prints a table in Markdown and each transcoder's phases.
 #
 # Usage: scripts/bench/bound.sh [RUNS]   (default 200 runs of the fast commands; cdxgen 5)
 set -euo pipefail
@@ -10,10 +11,10 @@ cd "$(dirname "$0")/../.."
 repo=$PWD
 runs="${1:-200}"
 shared="${VOUCH_SHARED_DIR:-$repo/../shared}"
-lockfile="$shared/corpus/lockfiles/npm/npm-cli-v3/package-lock.json"
+corpus="$shared/corpus/lockfiles"
 tools="$repo/target/bench-tools"
 out="$repo/target/bench/bound"
-[ -f "$lockfile" ] || { echo "benchmark needs the lockfile corpus at $shared" >&2; exit 2; }
+[ -d "$corpus" ] || { echo "benchmark needs the lockfile corpus at $corpus" >&2; exit 2; }
 
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
 if [ ! -x "$tools/npm/node_modules/.bin/cdxgen" ]; then
@@ -21,46 +22,58 @@ if [ ! -x "$tools/npm/node_modules/.bin/cdxgen" ]; then
     (cd "$tools/npm" && npm install --silent --no-audit --no-fund @cyclonedx/cdxgen >/dev/null)
 fi
 cargo build --release --locked -p vouch-cli
-cargo build --release --locked --manifest-path scripts/bench/npm-bound/Cargo.toml \
-    --target-dir target/npm-bound
+cargo build --release --locked --manifest-path scripts/bench/sbom-bound/Cargo.toml \
+    --target-dir target/sbom-bound
 export CDXGEN_NO_BANNER=true FETCH_LICENSE=false
 
-rm -rf "$out" && mkdir -p "$out/input"
-cp "$lockfile" "$out/input/"
-file="$out/input/package-lock.json"
-# Copies, so that neither binary is the one cargo may be rewriting.
-cp target/release/vouch "$out/vouch"
-cp target/npm-bound/release/npm-bound "$out/npm-bound"
+rm -rf "$out" && mkdir -p "$out"
+# Copies, so that no binary timed is one cargo may be rewriting.
+cp target/release/vouch target/sbom-bound/release/npm-bound target/sbom-bound/release/pnpm-bound \
+    "$out/"
 cdxgen="$tools/npm/node_modules/.bin/cdxgen"
 
-(cd "$out" && hyperfine -N --warmup 1 --runs 5 --style none --export-json "$out/cdxgen.json" \
-    --prepare "rm -f $out/cdxgen-out.json" "$cdxgen -o $out/cdxgen-out.json --no-recurse $out/input" \
-    >/dev/null)
-# Both write the document to standard output, which hyperfine sends to /dev/null.
-(cd "$out" && hyperfine -N --warmup 10 --runs "$runs" --style none --export-json "$out/fast.json" \
-    "$out/vouch sbom $file" "$out/npm-bound $file" "$out/vouch --version" "$out/npm-bound --noop" \
-    >/dev/null)
+cases=(
+  "npm|npm/npm-cli-v3/package-lock.json"
+  "pnpm|pnpm/vite-v9/pnpm-lock.yaml"
+)
+for case in "${cases[@]}"; do
+    eco="${case%%|*}"
+    dir="$out/input/$eco"
+    mkdir -p "$dir"
+    cp "$corpus/${case#*|}" "$dir/"
+    file="$dir/$(basename "${case#*|}")"
+    (cd "$dir" && hyperfine -N --warmup 1 --runs 5 --style none \
+        --export-json "$out/$eco-cdxgen.json" --prepare "rm -f $out/cdxgen-out.json" \
+        "$cdxgen -o $out/cdxgen-out.json --no-recurse $dir" >/dev/null)
+    # Both write the document to standard output, which hyperfine sends to /dev/null.
+    (cd "$dir" && hyperfine -N --warmup 10 --runs "$runs" --style none \
+        --export-json "$out/$eco-fast.json" \
+        "$out/vouch sbom $file" "$out/$eco-bound $file" >/dev/null)
+    for _ in $(seq 50); do SBOM_BOUND_PHASES=1 "$out/$eco-bound" "$file" 2>&1 >/dev/null; done \
+        > "$out/$eco-phases.txt"
+done
+hyperfine -N --warmup 10 --runs "$runs" --style none --export-json "$out/start.json" \
+    "$out/vouch --version" "$out/npm-bound --noop" >/dev/null
 
-python3 - "$out/cdxgen.json" "$out/fast.json" <<'EOF'
-import json, sys
-cdxgen = json.load(open(sys.argv[1]))["results"][0]["median"] * 1000
-names = ["vouch sbom", "npm-bound", "vouch --version", "npm-bound --noop"]
-fast = [r["median"] * 1000 for r in json.load(open(sys.argv[2]))["results"]]
-print(f"cdxgen: {cdxgen:.2f} ms; 200x needs {cdxgen / 200:.2f} ms or less")
+python3 - "$out" <<'EOF'
+import json, statistics, sys
+out = sys.argv[1]
+def medians(name):
+    return [r["median"] * 1000 for r in json.load(open(f"{out}/{name}.json"))["results"]]
+vouch_start, bound_start = medians("start")
+print(f"start and exit: `vouch --version` {vouch_start:.2f} ms, `npm-bound --noop` {bound_start:.2f} ms")
 print()
-print("| command | median | cdxgen / command | above its binary's start and exit |")
-print("|---|---|---|---|")
-for i, (name, ms) in enumerate(zip(names, fast)):
-    above = f"{ms - fast[i + 2]:.2f} ms" if i < 2 else ""
-    print(f"| `{name}` | {ms:.2f} ms | {cdxgen / ms:.0f}x | {above} |")
+print("| lockfile | cdxgen | 200x needs | vouch | cdxgen / vouch | bound | cdxgen / bound | bound above its start and exit |")
+print("|---|---|---|---|---|---|---|---|")
+for eco in ("npm", "pnpm"):
+    (cdxgen,) = medians(f"{eco}-cdxgen")
+    vouch, bound = medians(f"{eco}-fast")
+    print(f"| {eco} | {cdxgen:.2f} ms | {cdxgen / 200:.2f} ms | {vouch:.2f} ms | {cdxgen / vouch:.0f}x "
+          f"| {bound:.2f} ms | {cdxgen / bound:.0f}x | {bound - bound_start:.2f} ms |")
+print()
+for eco in ("npm", "pnpm"):
+    rows = [line.split() for line in open(f"{out}/{eco}-phases.txt")]
+    names = rows[0][0::2]
+    cells = [f"{n} {statistics.median(float(r[2 * i + 1]) for r in rows):.2f}" for i, n in enumerate(names)]
+    print(f"{eco}-bound's phases inside main, medians of {len(rows)} runs in ms: " + ", ".join(cells))
 EOF
-
-# npm-bound's own phases (medians of 50 runs): they add up to its time inside main.
-for _ in $(seq 50); do NPM_BOUND_PHASES=1 "$out/npm-bound" "$file" 2>&1 >/dev/null; done |
-    python3 -c '
-import statistics, sys
-rows = [line.split() for line in sys.stdin]
-phases = {rows[0][i]: statistics.median(float(r[i + 1]) for r in rows) for i in range(0, 8, 2)}
-print()
-print("npm-bound, medians in ms: " + ", ".join(f"{k} {v:.2f}" for k, v in phases.items()))
-'
