@@ -76,6 +76,15 @@ pub fn sha512_hex(integrity: &str) -> Option<String> {
     Some(hex(&digest))
 }
 
+/// Where the document goes: the file named by the second argument, created anew, or else
+/// standard output.
+pub fn output() -> std::io::Result<Box<dyn Write>> {
+    Ok(match std::env::args_os().nth(2) {
+        Some(path) => Box::new(std::fs::File::create_new(path)?),
+        None => Box::new(std::io::stdout().lock()),
+    })
+}
+
 /// Times of the phases of one run, printed to stderr when `SBOM_BOUND_PHASES` is set.
 pub struct Phases {
     start: Instant,

@@ -13,8 +13,9 @@
 //! - only `sha512-` integrity is decoded; there is no root component, no metadata beyond the
 //!   header, and the nil serial number is not replaced.
 //!
-//! Usage: `npm-bound LOCKFILE > out.json`; `npm-bound --noop` exits at once (the start and
-//! exit of a small binary). `SBOM_BOUND_PHASES=1` prints the time of each phase to stderr.
+//! Usage: `npm-bound LOCKFILE [OUT]` writes to OUT, a new file, or else to standard output.
+//! `npm-bound --noop` exits at once (the start and exit of a small binary).
+//! `SBOM_BOUND_PHASES=1` prints the time of each phase to stderr.
 
 use std::error::Error;
 
@@ -80,7 +81,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut phases = Phases::start();
     let path = std::env::args()
         .nth(1)
-        .ok_or("usage: npm-bound LOCKFILE | --noop")?;
+        .ok_or("usage: npm-bound LOCKFILE [OUT] | --noop")?;
     if path == "--noop" {
         return Ok(());
     }
@@ -170,7 +171,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     phases.mark("model");
-    sbom_bound::write_document(std::io::stdout().lock(), &components, &path)?;
+    sbom_bound::write_document(sbom_bound::output()?, &components, &path)?;
     phases.mark("encode");
     phases.report();
     Ok(())

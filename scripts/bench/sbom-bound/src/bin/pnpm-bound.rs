@@ -15,7 +15,8 @@
 //! - no checks of names, versions or URLs; no root component, no metadata beyond the header,
 //!   and the nil serial number is not replaced.
 //!
-//! Usage: `pnpm-bound LOCKFILE > out.json`; `pnpm-bound --noop` exits at once.
+//! Usage: `pnpm-bound LOCKFILE [OUT]` writes to OUT, a new file, or else to standard output.
+//! `pnpm-bound --noop` exits at once.
 //! `SBOM_BOUND_PHASES=1` prints the time of each phase to stderr.
 
 use std::error::Error;
@@ -47,7 +48,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut phases = Phases::start();
     let path = std::env::args()
         .nth(1)
-        .ok_or("usage: pnpm-bound LOCKFILE | --noop")?;
+        .ok_or("usage: pnpm-bound LOCKFILE [OUT] | --noop")?;
     if path == "--noop" {
         return Ok(());
     }
@@ -181,7 +182,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     phases.mark("model");
-    sbom_bound::write_document(std::io::stdout().lock(), &components, &path)?;
+    sbom_bound::write_document(sbom_bound::output()?, &components, &path)?;
     phases.mark("encode");
     phases.report();
     Ok(())
