@@ -15,6 +15,25 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::common::{self, MAX_ENTRIES};
 
+/// The three ways serde hands a visitor a string, each made a `Cow` that borrows from the text
+/// when the format lets it, then passed through `$wrap` into the visitor's value. Written once
+/// for the visitors of [`Scalar`], [`Str`], bun's array items and npm's licences. The visitor's
+/// lifetime of the input must be named `'de`.
+macro_rules! visit_cow_str {
+    ($value:ty, $wrap:expr) => {
+        fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<$value, E> {
+            Ok($wrap(std::borrow::Cow::Borrowed(v)))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$value, E> {
+            Ok($wrap(std::borrow::Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<$value, E> {
+            Ok($wrap(std::borrow::Cow::Owned(v)))
+        }
+    };
+}
+pub(crate) use visit_cow_str;
+
 /// A map that keeps the file's order (serde maps into `BTreeMap` sort their keys, and the line
 /// finder needs entries in file order). Keys borrow from the text where the format lets them.
 pub(crate) struct Ordered<'t, V>(pub(crate) Vec<(Cow<'t, str>, V)>);
@@ -74,15 +93,7 @@ impl<'de: 't, 't> Deserialize<'de> for Scalar<'t> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string or number")
             }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Scalar<'t>, E> {
-                Ok(Scalar(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar<'t>, E> {
-                Ok(Scalar(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar<'t>, E> {
-                Ok(Scalar(Cow::Owned(v)))
-            }
+            visit_cow_str!(Scalar<'t>, Scalar);
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar<'t>, E> {
                 Ok(Scalar(Cow::Owned(v.to_string())))
             }
@@ -129,15 +140,7 @@ impl<'de: 't, 't> Visitor<'de> for StrVisitor<'t> {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string")
     }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'t>, E> {
-        Ok(Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'t>, E> {
-        Ok(Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'t>, E> {
-        Ok(Str(Cow::Owned(v)))
-    }
+    visit_cow_str!(Str<'t>, Str);
 }
 
 impl<'de: 't, 't> Deserialize<'de> for Str<'t> {

@@ -15,7 +15,6 @@
 //! A dependency resolves as bun's hoisted `node_modules` does: the package's own path, then
 //! each parent path, then the top level. The binary `bun.lockb` is not read.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -24,7 +23,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use vouch_inventory::{Ecosystem, Handle, Inventory, Package, Source};
 
-use crate::borrow::{KeyFinder, Names, Ordered, Scalar, Str};
+use crate::borrow::{KeyFinder, Names, Ordered, Scalar, Str, visit_cow_str};
 use crate::common;
 use crate::js::{
     add_integrity, dir_name, git_fragment, is_git_spec, is_hex_commit, npm_package, redact_url,
@@ -249,15 +248,7 @@ impl<'de: 't, 't> Deserialize<'de> for Item<'t> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string, an object or another JSON value")
             }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Item<'t>, E> {
-                Ok(Item::Str(Str(Cow::Borrowed(v))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Item<'t>, E> {
-                Ok(Item::Str(Str(Cow::Owned(v.to_owned()))))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Item<'t>, E> {
-                Ok(Item::Str(Str(Cow::Owned(v))))
-            }
+            visit_cow_str!(Item<'t>, |cow| Item::Str(Str(cow)));
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item<'t>, A::Error> {
                 Info::deserialize(de::value::MapAccessDeserializer::new(map)).map(Item::Info)
             }

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use vouch_inventory::{Ecosystem, Handle, Inventory, Package, Scope, Source};
 
-use crate::borrow::{KeyFinder, Names, Ordered, Scalar, Str};
+use crate::borrow::{KeyFinder, Names, Ordered, Scalar, Str, visit_cow_str};
 use crate::common::{self, MAX_ENTRIES};
 use crate::js::{
     add_integrity, dir_name, npm_package, root_purl, set_source, source_from_resolved, split_spec,
@@ -496,15 +496,7 @@ impl<'de: 't, 't> Deserialize<'de> for License<'t> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a licence")
             }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<License<'t>, E> {
-                Ok(License(Some(Cow::Borrowed(v))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<License<'t>, E> {
-                Ok(License(Some(Cow::Owned(v.to_owned()))))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<License<'t>, E> {
-                Ok(License(Some(Cow::Owned(v))))
-            }
+            visit_cow_str!(License<'t>, |cow| License(Some(cow)));
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<License<'t>, A::Error> {
                 let mut found = None;
                 while let Some(k) = map.next_key::<Str<'t>>()? {
