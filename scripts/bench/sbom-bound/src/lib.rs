@@ -209,19 +209,20 @@ fn write_component<W: Write>(out: &mut Doc<W>, c: &Component<'_>, location: &str
     if let Some(version) = c.version {
         out.member(3, b"\"version\": ", version, false);
     }
-    let scope = match (c.dev, c.optional) {
-        (true, _) => "excluded",
-        (false, true) => "optional",
-        (false, false) => "required",
+    // CycloneDX's scope, and vouch's own scope property.
+    let (scope, vouch_scope) = match (c.dev, c.optional) {
+        (true, _) => ("excluded", "dev"),
+        (false, true) => ("optional", "optional"),
+        (false, false) => ("required", "required"),
     };
     out.member(3, b"\"scope\": ", scope, false);
     if let Some(digest) = &c.sha512_hex {
-        out.line(3, b"\"hashes\": [");
-        out.line(4, b"{");
-        out.line(5, b"\"alg\": \"SHA-512\",");
-        out.member(5, b"\"content\": ", digest, true);
-        out.line(4, b"}");
-        out.line(3, b"],");
+        out.one_object_array(
+            b"\"hashes\": [",
+            b"\"alg\": \"SHA-512\",",
+            b"\"content\": ",
+            digest,
+        );
     }
     if let Some(license) = c.license {
         out.line(3, b"\"licenses\": [");
@@ -234,25 +235,20 @@ fn write_component<W: Write>(out: &mut Doc<W>, c: &Component<'_>, location: &str
     }
     out.member(3, b"\"purl\": ", &c.purl, false);
     if let Some(url) = c.resolved {
-        out.line(3, b"\"externalReferences\": [");
-        out.line(4, b"{");
-        out.line(5, b"\"type\": \"distribution\",");
-        out.member(5, b"\"url\": ", url, true);
-        out.line(4, b"}");
-        out.line(3, b"],");
+        out.one_object_array(
+            b"\"externalReferences\": [",
+            b"\"type\": \"distribution\",",
+            b"\"url\": ",
+            url,
+        );
     }
     out.line(3, b"\"properties\": [");
-    let scope = match (c.dev, c.optional) {
-        (true, _) => "dev",
-        (false, true) => "optional",
-        (false, false) => "required",
-    };
     let mut properties: Vec<(&str, &str)> = Vec::with_capacity(4);
     if !c.application {
         properties.push(("vouch:direct", "false"));
     }
     properties.push(("vouch:ecosystem", "npm"));
-    properties.push(("vouch:scope", scope));
+    properties.push(("vouch:scope", vouch_scope));
     if let Some(path) = c.source_path {
         properties.push(("vouch:source-path", path));
     }
@@ -341,6 +337,17 @@ impl<W: Write> Doc<W> {
             }
         }
         self.buf.push(b'"');
+    }
+
+    /// A member of the component (depth 3) whose value is an array of one object with two
+    /// members: `fixed`, written as it is, then `name` with the string `value`.
+    fn one_object_array(&mut self, open: &[u8], fixed: &[u8], name: &[u8], value: &str) {
+        self.line(3, open);
+        self.line(4, b"{");
+        self.line(5, fixed);
+        self.member(5, name, value, true);
+        self.line(4, b"}");
+        self.line(3, b"],");
     }
 
     fn uint(&mut self, n: usize) {
